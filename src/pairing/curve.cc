@@ -142,29 +142,6 @@ void ProjectivePoint<F, C>::BatchToAffine(std::span<const ProjectivePoint> in, s
 }
 
 template <class F, class C>
-ProjectivePoint<F, C> ProjectivePoint<F, C>::Mul(const Fr& k) const {
-  // Fixed 4-bit windows, most significant first. table[j] = j P; every window does four
-  // doublings and one complete addition of a table entry fetched by scanning all 16 entries,
-  // so neither the sequence of operations nor the memory addresses depend on k.
-  ProjectivePoint table[16];
-  table[0] = Identity();
-  table[1] = *this;
-  for (int j = 2; j < 16; ++j) table[j] = (j % 2 == 0) ? table[j / 2].Double() : table[j - 1] + *this;
-  auto scalar = k.ToCanonical();
-  ProjectivePoint acc = Identity();
-  for (int w = 63; w >= 0; --w) {
-    acc = acc.Double().Double().Double().Double();
-    const u64 digit = (scalar[w / 16] >> (4 * (w % 16))) & 15;
-    ProjectivePoint sel = Identity();
-    for (u64 j = 1; j < 16; ++j) sel = Select(detail::IsZeroMask(j ^ digit), table[j], sel);
-    acc += sel;
-  }
-  std::memset(scalar.data(), 0, sizeof(scalar));
-  __asm__ __volatile__("" : : "r"(scalar.data()) : "memory");
-  return acc;
-}
-
-template <class F, class C>
 ProjectivePoint<F, C> ProjectivePoint<F, C>::MulByX() const {
   ProjectivePoint acc = *this;
   for (int i = 62; i >= 0; --i) {
@@ -256,6 +233,81 @@ bool G1Curve::IsInSubgroup(const G1& p) {
 }
 
 bool G2Curve::IsInSubgroup(const G2& q) { return (Psi(q) == q.MulByX()) & q.IsOnCurve(); }
+
+// ---------------------------------------------------------------------------------------------
+// Constant-time scalar multiplication with endomorphisms.
+
+namespace {
+
+template <class Point>
+Point LookupCt(const std::array<Point, 16>& table, u64 digit) {
+  Point sel = table[0];
+  for (u64 j = 1; j < 16; ++j) sel = Point::Select(detail::IsZeroMask(j ^ digit), table[j], sel);
+  return sel;
+}
+
+// sum_i digits_i * base_i with tables[i][j] = j * base_i and digits of 64 L bits each, in
+// fixed 4-bit windows: the same operations and memory accesses whatever the digits are.
+template <class Point, std::size_t D, std::size_t L>
+Point MultiMulCt(const std::array<std::array<Point, 16>, D>& tables, const std::array<std::array<u64, L>, D>& digits) {
+  constexpr int kWindows = 16 * L;
+  Point acc = Point::Identity();
+  for (int w = kWindows - 1; w >= 0; --w) {
+    if (w != kWindows - 1) acc = acc.Double().Double().Double().Double();
+    for (std::size_t i = 0; i < D; ++i) acc += LookupCt(tables[i], (digits[i][w / 16] >> (4 * (w % 16))) & 15);
+  }
+  return acc;
+}
+
+template <class Point>
+std::array<Point, 16> MultiplesTable(const Point& p) {
+  std::array<Point, 16> t;
+  t[0] = Point::Identity();
+  t[1] = p;
+  for (int j = 2; j < 16; ++j) t[j] = (j % 2 == 0) ? t[j / 2].Double() : t[j - 1] + p;
+  return t;
+}
+
+template <class T>
+void Scrub(T& v) {
+  std::memset(static_cast<void*>(&v), 0, sizeof(v));
+  __asm__ __volatile__("" : : "r"(&v) : "memory");
+}
+
+}  // namespace
+
+G1 G1Curve::MulCt(const G1& p, const Fr& k) {
+  // k = e0 + e1 x^2 with e0 = d0 + d1 |x|, e1 = d2 + d3 |x| (< 2^128), and x^2 P = -phi(P).
+  auto d = detail::SplitScalarBaseX(k.ToCanonical());
+  const u128 e0 = u128(d[1]) * kBlsX + d[0];
+  const u128 e1 = u128(d[3]) * kBlsX + d[2];
+  std::array<std::array<u64, 2>, 2> digits = {{{u64(e0), u64(e0 >> 64)}, {u64(e1), u64(e1 >> 64)}}};
+  std::array<std::array<G1, 16>, 2> tables;
+  tables[0] = MultiplesTable(p);
+  for (int j = 0; j < 16; ++j) tables[1][j] = -Phi(tables[0][j]);
+  const G1 out = MultiMulCt(tables, digits);
+  Scrub(d);
+  Scrub(digits);
+  return out;
+}
+
+G2 G2Curve::MulCt(const G2& q, const Fr& k) {
+  // k = sum d_i |x|^i and |x|^i Q = (-x)^i Q = (-1)^i psi^i(Q) on G2.
+  auto d = detail::SplitScalarBaseX(k.ToCanonical());
+  std::array<std::array<u64, 1>, 4> digits = {{{d[0]}, {d[1]}, {d[2]}, {d[3]}}};
+  std::array<std::array<G2, 16>, 4> tables;
+  tables[0] = MultiplesTable(q);
+  for (int j = 0; j < 16; ++j) {
+    const G2 psi1 = Psi(tables[0][j]);
+    tables[1][j] = -psi1;
+    tables[2][j] = Psi(psi1);
+    tables[3][j] = -Psi(tables[2][j]);
+  }
+  const G2 out = MultiMulCt(tables, digits);
+  Scrub(d);
+  Scrub(digits);
+  return out;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Encodings.

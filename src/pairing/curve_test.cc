@@ -75,6 +75,35 @@ TEST(CurveTest, ConstantTimeMulAgreesWithDoubleAndAdd) {
   EXPECT_TRUE(G1::Identity().Mul(rng.RandomFr()).IsIdentity());
 }
 
+TEST(CurveTest, BaseXDigitsRecombineToTheScalar) {
+  TestRng rng(28);
+  const Fr b = Fr::FromU64(kBlsX);
+  std::vector<Fr> scalars = {Fr::Zero(), Fr::One(), -Fr::One(), b, b * b, b * b * b, -b, b - Fr::One()};
+  for (int i = 0; i < 500; ++i) scalars.push_back(rng.RandomFr());
+  for (const Fr& k : scalars) {
+    const auto d = detail::SplitScalarBaseX(k.ToCanonical());
+    Fr sum = Fr::Zero(), pow = Fr::One();
+    for (int i = 0; i < 4; ++i) {
+      EXPECT_LT(d[i], kBlsX);
+      sum += Fr::FromU64(d[i]) * pow;
+      pow *= b;
+    }
+    EXPECT_EQ(sum, k) << k.ToHex();
+  }
+}
+
+TEST(CurveTest, EndomorphismMulHandlesEdgeScalars) {
+  TestRng rng(29);
+  const Fr b = Fr::FromU64(kBlsX);
+  const G1 p = rng.RandomG1();
+  const G2 q = rng.RandomG2();
+  for (const Fr& k : {Fr::Zero(), Fr::One(), -Fr::One(), b, -b, b * b, b * b * b, b * b * b + Fr::One()}) {
+    EXPECT_EQ(p.Mul(k), p.MulVartime(k)) << k.ToHex();
+    EXPECT_EQ(q.Mul(k), q.MulVartime(k)) << k.ToHex();
+  }
+  EXPECT_TRUE(G2::Identity().Mul(rng.RandomFr()).IsIdentity());
+}
+
 TEST(CurveTest, ScalarMultiplicationIsLinear) {
   TestRng rng(22);
   for (int i = 0; i < 10; ++i) {

@@ -7,22 +7,31 @@
 namespace cipherchart::pairing {
 
 Gt Gt::Pow(const Fr& k) const {
-  // Fixed 4-bit windows with a full-scan table lookup; every window does four cyclotomic
-  // squarings and one multiplication (by 1 for a zero digit).
-  Fp12 table[16];
-  table[0] = Fp12::One();
-  for (int j = 1; j < 16; ++j) table[j] = table[j - 1] * v_;
-  auto scalar = k.ToCanonical();
-  Fp12 acc = Fp12::One();
-  for (int w = 63; w >= 0; --w) {
-    acc = acc.CyclotomicSquare().CyclotomicSquare().CyclotomicSquare().CyclotomicSquare();
-    const u64 digit = (scalar[w / 16] >> (4 * (w % 16))) & 15;
-    Fp12 sel = table[0];
-    for (u64 j = 1; j < 16; ++j) sel = Fp12::Select(detail::IsZeroMask(j ^ digit), table[j], sel);
-    acc *= sel;
+  // k = sum d_i |x|^i (detail::SplitScalarBaseX). On GT the Frobenius is exponentiation by
+  // p = x (mod r), so g^(|x|^i) = g^((-x)^i) = conj^i(frob^i(g)) (conj inverts unitary
+  // elements). Four 64-bit exponents, fixed 4-bit windows: 60 cyclotomic squarings and 64
+  // multiplications by entries fetched with a full-scan lookup.
+  auto d = detail::SplitScalarBaseX(k.ToCanonical());
+  std::array<std::array<Fp12, 16>, 4> tables;
+  tables[0][0] = Fp12::One();
+  for (int j = 1; j < 16; ++j) tables[0][j] = tables[0][j - 1] * v_;
+  for (int j = 0; j < 16; ++j) {
+    tables[1][j] = tables[0][j].Frobenius().Conjugate();
+    tables[2][j] = tables[0][j].Frobenius2();
+    tables[3][j] = tables[2][j].Frobenius().Conjugate();
   }
-  std::memset(scalar.data(), 0, sizeof(scalar));
-  __asm__ __volatile__("" : : "r"(scalar.data()) : "memory");
+  Fp12 acc = Fp12::One();
+  for (int w = 15; w >= 0; --w) {
+    if (w != 15) acc = acc.CyclotomicSquare().CyclotomicSquare().CyclotomicSquare().CyclotomicSquare();
+    for (int i = 0; i < 4; ++i) {
+      const u64 digit = (d[i] >> (4 * w)) & 15;
+      Fp12 sel = tables[i][0];
+      for (u64 j = 1; j < 16; ++j) sel = Fp12::Select(detail::IsZeroMask(j ^ digit), tables[i][j], sel);
+      acc *= sel;
+    }
+  }
+  std::memset(d.data(), 0, sizeof(d));
+  __asm__ __volatile__("" : : "r"(d.data()) : "memory");
   return Gt(acc);
 }
 

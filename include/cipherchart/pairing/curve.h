@@ -76,8 +76,11 @@ class ProjectivePoint {
   static void BatchToAffine(std::span<const ProjectivePoint> in, std::span<Affine> out);
 
   // ---- scalar multiplication ----
-  // k * P, constant-time in k and P (fixed 4-bit windows, table lookup by full scan).
-  ProjectivePoint Mul(const Fr& k) const;
+  // k * P for P in the prime-order subgroup, constant-time in k and P: k is split into
+  // base-|x| digits (detail::SplitScalarBaseX) and the endomorphism (phi on G1, psi on G2)
+  // supplies the other bases; then fixed 4-bit windows, table lookup by full scan, complete
+  // additions. For a P outside the subgroup the result is not k * P (use MulVartime).
+  ProjectivePoint Mul(const Fr& k) const { return Curve::MulCt(*this, k); }
   // k * P for a public scalar given as little-endian limbs (variable-time double-and-add).
   template <std::size_t M>
   ProjectivePoint MulVartime(const std::array<u64, M>& k) const {
@@ -118,6 +121,7 @@ struct G1Curve {
   static Fp GeneratorX();
   static Fp GeneratorY();
   static bool IsInSubgroup(const G1& p);
+  static G1 MulCt(const G1& p, const Fr& k);  // 2-dimensional GLV with phi (curve.cc)
 };
 
 struct G2Curve {
@@ -129,6 +133,7 @@ struct G2Curve {
   static Fp2 GeneratorX();
   static Fp2 GeneratorY();
   static bool IsInSubgroup(const G2& p);
+  static G2 MulCt(const G2& p, const Fr& k);  // 4-dimensional GLS with psi (curve.cc)
 };
 
 // The endomorphism psi = (twist o Frobenius o untwist) of G2: (x, y) -> (x^p c_x, y^p c_y) with

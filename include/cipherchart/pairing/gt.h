@@ -22,7 +22,8 @@ class Gt {
   Gt& operator*=(const Gt& b) { return *this = *this * b; }
   Gt Inverse() const { return Gt(v_.Conjugate()); }  // unitary: inverse = conjugate
   Gt Square() const { return Gt(v_.CyclotomicSquare()); }
-  // a^k, constant-time in k and a (fixed 4-bit windows, cyclotomic squarings, full-scan lookup).
+  // a^k, constant-time in k and a: base-|x| digits of k with the Frobenius as endomorphism
+  // (4 x 64-bit exponents), fixed 4-bit windows, cyclotomic squarings, full-scan lookup.
   Gt Pow(const Fr& k) const;
   // a^k for a public k (variable-time).
   Gt PowVartime(const Fr& k) const;
