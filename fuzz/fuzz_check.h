@@ -17,7 +17,8 @@ inline void PrintHex(const char* label, std::span<const std::uint8_t> bytes) {
   std::fputc('\n', stderr);
 }
 
-[[noreturn]] inline void Die(const char* file, int line, const char* what, std::span<const std::uint8_t> input) {
+[[noreturn]] inline void Die(const char* file, int line, const char* what,
+                             std::span<const std::uint8_t> input) {
   std::fprintf(stderr, "%s:%d: fuzz check failed: %s\n", file, line, what);
   PrintHex("input", input);
   std::abort();
@@ -30,7 +31,7 @@ inline bool SameBytes(std::span<const std::uint8_t> a, std::span<const std::uint
 }  // namespace cipherchart::fuzz
 
 // FUZZ_CHECK(cond, input): abort with a message naming the condition if it is false.
-#define FUZZ_CHECK(cond, input)                                                     \
-  do {                                                                              \
-    if (!(cond)) ::cipherchart::fuzz::Die(__FILE__, __LINE__, #cond, (input));      \
+#define FUZZ_CHECK(cond, input)                                                \
+  do {                                                                         \
+    if (!(cond)) ::cipherchart::fuzz::Die(__FILE__, __LINE__, #cond, (input)); \
   } while (0)

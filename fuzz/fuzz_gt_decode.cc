@@ -27,7 +27,8 @@ void Check(Bytes in, Bytes input) {
     return;
   }
   if (!g) {
-    FUZZ_CHECK(g.error().code() == ErrorCode::kNonCanonical || g.error().code() == ErrorCode::kNotInSubgroup, input);
+    FUZZ_CHECK(g.error().code() == ErrorCode::kNonCanonical || g.error().code() == ErrorCode::kNotInSubgroup,
+               input);
     return;
   }
   FUZZ_CHECK(SameBytes(g->ToBytes(), in), input);

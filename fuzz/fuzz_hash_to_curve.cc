@@ -77,8 +77,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       pre.insert(pre.end(), dst.begin(), dst.end());
       std::array<std::uint8_t, 32> short_dst{};
       unsigned int n = 0;
-      FUZZ_CHECK(EVP_Digest(pre.data(), pre.size(), short_dst.data(), &n, EVP_sha256(), nullptr) == 1 && n == 32,
-                 input);
+      FUZZ_CHECK(
+          EVP_Digest(pre.data(), pre.size(), short_dst.data(), &n, EVP_sha256(), nullptr) == 1 && n == 32,
+          input);
       auto again = ExpandMessageXmd(msg, short_dst, len_in_bytes);
       FUZZ_CHECK(again.has_value(), input);
       FUZZ_CHECK(SameBytes(*again, *uniform), input);

@@ -61,7 +61,8 @@ void CheckStrict(Bytes in, Bytes input) {
     FUZZ_CHECK(!v && v.error().code() == ErrorCode::kInvalidEncoding, input);
     return;
   }
-  const bool below = std::lexicographical_compare(in.begin(), in.end(), kModulusBytes.begin(), kModulusBytes.end());
+  const bool below =
+      std::lexicographical_compare(in.begin(), in.end(), kModulusBytes.begin(), kModulusBytes.end());
   FUZZ_CHECK(v.has_value() == below, input);
   if (!v) {
     FUZZ_CHECK(v.error().code() == ErrorCode::kNonCanonical, input);

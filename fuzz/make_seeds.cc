@@ -50,7 +50,8 @@ std::vector<std::uint8_t> Concat(std::initializer_list<std::span<const std::uint
 // A point on the curve outside the prime-order subgroup: the first x = 1, 2, ... that the
 // unchecked decoder accepts and the checked one rejects.
 template <class Point, std::size_t N>
-std::array<std::uint8_t, N> NonSubgroupEncoding(cipherchart::Result<Point> (*unchecked)(std::span<const std::uint8_t>)) {
+std::array<std::uint8_t, N> NonSubgroupEncoding(
+    cipherchart::Result<Point> (*unchecked)(std::span<const std::uint8_t>)) {
   for (std::uint8_t x = 1;; ++x) {
     std::array<std::uint8_t, N> enc{};
     enc[0] = 0x80;
@@ -68,11 +69,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   const fs::path root = argv[1];
-  const Fr two = Fr::FromU64(2), big = Fr::FromHex("0x1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef");
+  const Fr two = Fr::FromU64(2),
+           big = Fr::FromHex("0x1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef");
 
   {
     SeedWriter w(root, "fuzz_g1_decode");
-    for (const G1& p : {G1::Generator(), G1::Generator().Mul(two), G1::Generator().Mul(big), G1::Identity()}) {
+    for (const G1& p :
+         {G1::Generator(), G1::Generator().Mul(two), G1::Generator().Mul(big), G1::Identity()}) {
       w.Add(G1Compress(p));
       w.Add(G1Serialize(p));
     }
@@ -80,7 +83,8 @@ int main(int argc, char** argv) {
   }
   {
     SeedWriter w(root, "fuzz_g2_decode");
-    for (const G2& p : {G2::Generator(), G2::Generator().Mul(two), G2::Generator().Mul(big), G2::Identity()}) {
+    for (const G2& p :
+         {G2::Generator(), G2::Generator().Mul(two), G2::Generator().Mul(big), G2::Identity()}) {
       w.Add(G2Compress(p));
       w.Add(G2Serialize(p));
     }
@@ -106,7 +110,8 @@ int main(int argc, char** argv) {
   {
     SeedWriter w(root, "fuzz_hash_to_curve");
     auto h2c = [&](std::uint8_t flags, std::string_view dst, std::uint16_t len, std::string_view msg) {
-      std::vector<std::uint8_t> in{flags, std::uint8_t(dst.size() & 0xff), std::uint8_t(len >> 8), std::uint8_t(len)};
+      std::vector<std::uint8_t> in{flags, std::uint8_t(dst.size() & 0xff), std::uint8_t(len >> 8),
+                                   std::uint8_t(len)};
       if (dst.size() > 255) in[0] |= 1;
       in.insert(in.end(), dst.begin(), dst.end());
       in.insert(in.end(), msg.begin(), msg.end());

@@ -21,7 +21,8 @@
 namespace cipherchart::fuzz {
 
 template <class Point, std::size_t CN, std::size_t UN>
-void FuzzPointDecoders(std::span<const std::uint8_t> data, Result<Point> (*decompress)(std::span<const std::uint8_t>),
+void FuzzPointDecoders(std::span<const std::uint8_t> data,
+                       Result<Point> (*decompress)(std::span<const std::uint8_t>),
                        Result<Point> (*decompress_unchecked)(std::span<const std::uint8_t>),
                        Result<Point> (*deserialize)(std::span<const std::uint8_t>),
                        std::array<std::uint8_t, CN> (*compress)(const Point&),

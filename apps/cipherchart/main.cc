@@ -4,8 +4,8 @@
 #include <cstring>
 #include <string_view>
 
-#include "cipherchart/version.h"
 #include "cipherchart/pairing/selftest.h"
+#include "cipherchart/version.h"
 
 namespace {
 
@@ -49,8 +49,10 @@ int main(int argc, char** argv) {
   bool json = false, help = false;
   for (int i = 2; i < argc; ++i) {
     const std::string_view a = argv[i];
-    if (a == "--json") json = true;
-    else if (a == "--help" || a == "-h") help = true;
+    if (a == "--json")
+      json = true;
+    else if (a == "--help" || a == "-h")
+      help = true;
     else {
       std::fprintf(stderr, "cipherchart %s: unknown option '%s' (see --help)\n", argv[1], argv[i]);
       return 2;
@@ -61,9 +63,14 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "version" || cmd == "--version") {
-    if (help) { std::puts("usage: cipherchart version [--json]"); return 0; }
-    if (json) std::printf("{\"version\": \"%s\"}\n", cipherchart::kVersion);
-    else std::printf("cipherchart %s\n", cipherchart::kVersion);
+    if (help) {
+      std::puts("usage: cipherchart version [--json]");
+      return 0;
+    }
+    if (json)
+      std::printf("{\"version\": \"%s\"}\n", cipherchart::kVersion);
+    else
+      std::printf("cipherchart %s\n", cipherchart::kVersion);
     return 0;
   }
   if (cmd == "selftest") {

@@ -4,17 +4,28 @@ namespace cipherchart {
 
 std::string_view ErrorCodeName(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidArgument: return "invalid_argument";
-    case ErrorCode::kInvalidEncoding: return "invalid_encoding";
-    case ErrorCode::kNonCanonical: return "non_canonical";
-    case ErrorCode::kBadFlags: return "bad_flags";
-    case ErrorCode::kNotOnCurve: return "not_on_curve";
-    case ErrorCode::kNotInSubgroup: return "not_in_subgroup";
-    case ErrorCode::kNoSquareRoot: return "no_square_root";
-    case ErrorCode::kIntegrity: return "integrity";
-    case ErrorCode::kRandomnessFailure: return "randomness_failure";
-    case ErrorCode::kUnsupported: return "unsupported";
-    case ErrorCode::kInternal: return "internal";
+    case ErrorCode::kInvalidArgument:
+      return "invalid_argument";
+    case ErrorCode::kInvalidEncoding:
+      return "invalid_encoding";
+    case ErrorCode::kNonCanonical:
+      return "non_canonical";
+    case ErrorCode::kBadFlags:
+      return "bad_flags";
+    case ErrorCode::kNotOnCurve:
+      return "not_on_curve";
+    case ErrorCode::kNotInSubgroup:
+      return "not_in_subgroup";
+    case ErrorCode::kNoSquareRoot:
+      return "no_square_root";
+    case ErrorCode::kIntegrity:
+      return "integrity";
+    case ErrorCode::kRandomnessFailure:
+      return "randomness_failure";
+    case ErrorCode::kUnsupported:
+      return "unsupported";
+    case ErrorCode::kInternal:
+      return "internal";
   }
   return "unknown";
 }

@@ -1,8 +1,9 @@
 // G1 and G2: group law, scalar multiplication (constant-time, variable-time, fixed-base,
 // MSM) and subgroup checks.
+#include "cipherchart/pairing/curve.h"
+
 #include <gtest/gtest.h>
 
-#include "cipherchart/pairing/curve.h"
 #include "src/pairing/test_util.h"
 
 namespace cipherchart::pairing {

@@ -1,8 +1,9 @@
 // Fp and Fr: against GMP as an independent reference, plus encodings and field axioms.
+#include "cipherchart/pairing/field.h"
+
 #include <gmp.h>
 #include <gtest/gtest.h>
 
-#include "cipherchart/pairing/field.h"
 #include "src/pairing/test_util.h"
 
 namespace cipherchart::pairing {

@@ -81,19 +81,23 @@ std::array<std::uint8_t, kGtSize> Gt::ToBytes() const {
 
 Result<Gt> Gt::FromBytes(std::span<const std::uint8_t> bytes) {
   if (bytes.size() != kGtSize) {
-    return Fail(ErrorCode::kInvalidEncoding, "GT element: expected 576 bytes, got " + std::to_string(bytes.size()));
+    return Fail(ErrorCode::kInvalidEncoding,
+                "GT element: expected 576 bytes, got " + std::to_string(bytes.size()));
   }
   Fp12 v;
   std::size_t off = 0;
   bool canonical = true;
   ForEachCoefficient(v, [&](Fp& c) {
     auto r = Fp::FromBytes(bytes.subspan(off, 48));
-    if (r) c = *r;
-    else canonical = false;
+    if (r)
+      c = *r;
+    else
+      canonical = false;
     off += 48;
   });
   if (!canonical) return Fail(ErrorCode::kNonCanonical, "GT element: a coefficient is not less than p");
-  if (!IsInGroup(v)) return Fail(ErrorCode::kNotInSubgroup, "GT element: not in the order-r subgroup of Fp12");
+  if (!IsInGroup(v))
+    return Fail(ErrorCode::kNotInSubgroup, "GT element: not in the order-r subgroup of Fp12");
   return Gt(v);
 }
 

@@ -251,98 +251,6 @@ Point IsoMap(const EPrimePoint<F>& p, std::span<const F> x_num, std::span<const 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Multiplication by the BLS parameter x for cofactor clearing, in Jacobian coordinates
-// ((X, Y, Z) is (X / Z^2, Y / Z^3)), where a doubling on y^2 = x^3 + b costs 2M + 5S
-// ("dbl-2009-l") against 6M + 2S for the complete projective doubling of curve.h; on G2 that
-// is 16 against 21 Fp multiplications, and the 63 doublings are most of the cost of clearing
-// the cofactor. Formulas from the Explicit-Formulas Database (Bernstein, Lange,
-// hyperelliptic.org/EFD, "Jacobian coordinates with a4 = 0"). The exceptional cases of the
-// addition (equal or opposite points, the identity) are resolved by Select, so the chain is
-// straight-line and complete: it is right for points of small order too (E1 has points of
-// order 3 and 11, for which acc = +-P does occur).
-
-template <class F>
-struct JacobianPoint {
-  F x, y, z;
-};
-
-template <class F>
-JacobianPoint<F> SelectJacobian(u64 mask, const JacobianPoint<F>& a, const JacobianPoint<F>& b) {
-  return {F::Select(mask, a.x, b.x), F::Select(mask, a.y, b.y), F::Select(mask, a.z, b.z)};
-}
-
-template <class F>
-JacobianPoint<F> JacobianDouble(const JacobianPoint<F>& p) {
-  // dbl-2009-l
-  const F a = p.x.Square();          // A = X1^2
-  const F b = p.y.Square();          // B = Y1^2
-  const F c = b.Square();            // C = B^2
-  F d = (p.x + b).Square() - a - c;  // D = 2 ((X1 + B)^2 - A - C)
-  d = d.Double();
-  const F e = a.Double() + a;                                // E = 3 A
-  const F f = e.Square();                                    // F = E^2
-  const F x3 = f - d.Double();                               // X3 = F - 2 D
-  const F y3 = e * (d - x3) - c.Double().Double().Double();  // Y3 = E (D - X3) - 8 C
-  const F z3 = (p.y * p.z).Double();                         // Z3 = 2 Y1 Z1
-  return {x3, y3, z3};
-}
-
-// The fixed second operand of the additions of the chain, with what add-2007-bl needs of it.
-template <class F>
-struct JacobianBase {
-  JacobianPoint<F> p;
-  F zz, zzz;                 // Z2^2, Z2^3
-  JacobianPoint<F> doubled;  // 2 P, the sum when the first operand equals P
-};
-
-template <class F>
-JacobianPoint<F> JacobianAddBase(const JacobianPoint<F>& p, const JacobianBase<F>& q) {
-  // add-2007-bl, with Z2^2 and Z2^3 precomputed
-  const F z1z1 = p.z.Square();                              // Z1Z1 = Z1^2
-  const F u1 = p.x * q.zz;                                  // U1 = X1 Z2Z2
-  const F u2 = q.p.x * z1z1;                                // U2 = X2 Z1Z1
-  const F s1 = p.y * q.zzz;                                 // S1 = Y1 Z2 Z2Z2
-  const F s2 = q.p.y * p.z * z1z1;                          // S2 = Y2 Z1 Z1Z1
-  const F h = u2 - u1;                                      // H = U2 - U1
-  const F i = h.Double().Square();                          // I = (2 H)^2
-  const F j = h * i;                                        // J = H I
-  const F r = (s2 - s1).Double();                           // r = 2 (S2 - S1)
-  const F v = u1 * i;                                       // V = U1 I
-  const F x3 = r.Square() - j - v.Double();                 // X3 = r^2 - J - 2 V
-  const F y3 = r * (v - x3) - (s1 * j).Double();            // Y3 = r (V - X3) - 2 S1 J
-  const F z3 = ((p.z + q.p.z).Square() - z1z1 - q.zz) * h;  // Z3 = ((Z1 + Z2)^2 - Z1Z1 - Z2Z2) H
-  JacobianPoint<F> sum{x3, y3, z3};
-  // P = Q makes the formula 0 / 0: the sum is 2 Q. P = -Q gives Z3 = 0 already (the identity).
-  sum = SelectJacobian(h.IsZeroMask() & r.IsZeroMask(), q.doubled, sum);
-  // An identity operand: the sum is the other one.
-  sum = SelectJacobian(p.z.IsZeroMask(), q.p, sum);
-  sum = SelectJacobian(q.p.z.IsZeroMask(), p, sum);
-  return sum;
-}
-
-// x * P for the (negative) BLS parameter x: double-and-add over the bits of |x| (public), then
-// a negation. Input and output in homogeneous projective coordinates: (X : Y : Z) is the
-// Jacobian (X Z, Y Z^2, Z), and the Jacobian (X, Y, Z) is (X Z : Y : Z^3).
-template <class Point>
-Point MulByBlsX(const Point& p) {
-  using F = typename Point::Field;
-  JacobianBase<F> base;
-  const F zz = p.Z().Square();
-  base.p = {p.X() * p.Z(), p.Y() * zz, p.Z()};
-  base.zz = zz;
-  base.zzz = zz * p.Z();
-  base.doubled = JacobianDouble(base.p);
-  static_assert(kBlsX >> 63 == 1 && kBlsXIsNegative);
-  JacobianPoint<F> acc = base.p;  // bit 63 of |x|
-  for (int i = 62; i >= 0; --i) {
-    acc = JacobianDouble(acc);
-    if ((kBlsX >> i) & 1) acc = JacobianAddBase(acc, base);  // branch on the public constant only
-  }
-  const Point result(acc.x * acc.z, -acc.y, acc.z.Square() * acc.z);
-  return Point::Select(acc.z.IsZeroMask(), Point::Identity(), result);
-}
-
-// ---------------------------------------------------------------------------------------------
 // G1: BLS12381G1_XMD:SHA-256_SSWU_{RO,NU}_ (RFC 9380, 8.8.1).
 
 struct G1Constants {
@@ -704,21 +612,21 @@ G2 MapToCurveG2(const Fp2& u) {
 // clear_cofactor for G1 (7, 8.8.1): h_eff * P with h_eff = 0xd201000000010001 = 1 - x, so
 // h_eff * P = P - x * P (x is the negative BLS parameter; 8.8.1 notes that this h_eff is
 // chosen for this fast method, Wahby-Boneh 2019, section 5).
-G1 ClearCofactorG1(const G1& p) { return p - MulByBlsX(p); }
+G1 ClearCofactorG1(const G1& p) { return p - p.MulByX(); }
 
 // clear_cofactor for G2 (7, 8.8.2): Budroni-Pintore, RFC 9380 Appendix G.3, which computes
 // h_eff * P for h_eff of section 8.8.2.
 G2 ClearCofactorG2(const G2& p) {
-  G2 t1 = MulByBlsX(p);  // 1.  t1 = c1 * P
-  G2 t2 = Psi(p);        // 2.  t2 = psi(P)
-  G2 t3 = p.Double();    // 3.  t3 = 2 * P
-  t3 = Psi2(t3);         // 4.  t3 = psi2(t3)
-  t3 = t3 - t2;          // 5.  t3 = t3 - t2
-  t2 = t1 + t2;          // 6.  t2 = t1 + t2
-  t2 = MulByBlsX(t2);    // 7.  t2 = c1 * t2
-  t3 = t3 + t2;          // 8.  t3 = t3 + t2
-  t3 = t3 - t1;          // 9.  t3 = t3 - t1
-  return t3 - p;         // 10. Q = t3 - P
+  G2 t1 = p.MulByX();  // 1.  t1 = c1 * P
+  G2 t2 = Psi(p);      // 2.  t2 = psi(P)
+  G2 t3 = p.Double();  // 3.  t3 = 2 * P
+  t3 = Psi2(t3);       // 4.  t3 = psi2(t3)
+  t3 = t3 - t2;        // 5.  t3 = t3 - t2
+  t2 = t1 + t2;        // 6.  t2 = t1 + t2
+  t2 = t2.MulByX();    // 7.  t2 = c1 * t2
+  t3 = t3 + t2;        // 8.  t3 = t3 + t2
+  t3 = t3 - t1;        // 9.  t3 = t3 - t1
+  return t3 - p;       // 10. Q = t3 - P
 }
 
 // hash_to_curve (section 3): u = hash_to_field(msg, 2); Q0 = map_to_curve(u[0]);

@@ -18,6 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include "src/pairing/test_util.h"
+
 #ifndef CIPHERCHART_SHARED_DATA
 #define CIPHERCHART_SHARED_DATA ""
 #endif
@@ -32,15 +34,16 @@ namespace {
 struct Json {
   enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject };
   Kind kind = Kind::kNull;
-  std::string text;                                  // string value or literal (number, true, false)
-  std::vector<Json> items;                           // array elements
-  std::vector<std::pair<std::string, Json>> fields;  // object members, in file order
+  std::string text;               // string value or literal (number, true, false)
+  std::vector<Json> items;        // array elements
+  std::vector<std::string> keys;  // object member names, in file order
+  std::vector<Json> values;       // object member values (same order)
 
   const Json& At(std::string_view key) const {
     if (kind != Kind::kObject)
       throw std::runtime_error("JSON: looked up \"" + std::string(key) + "\" in a non-object");
-    for (const auto& [k, v] : fields) {
-      if (k == key) return v;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i] == key) return values[i];
     }
     throw std::runtime_error("JSON: missing member \"" + std::string(key) + "\"");
   }
@@ -99,7 +102,8 @@ class JsonReader {
         if (!first) Expect(',');
         std::string key = String();
         Expect(':');
-        v.fields.emplace_back(std::move(key), Value(depth + 1));
+        v.keys.push_back(std::move(key));
+        v.values.push_back(Value(depth + 1));
       }
       ++pos_;
       return v;
@@ -195,15 +199,7 @@ void LoadVectors(const std::string& name, Json* out) {
   *out = JsonReader::Parse(buf.str());
 }
 
-std::string ToHex(std::span<const std::uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s;
-  for (auto b : bytes) {
-    s += kDigits[b >> 4];
-    s += kDigits[b & 15];
-  }
-  return s;
-}
+using testing::ToHex;
 
 std::string Fp2Hex(const Fp2& a) { return a.c0.ToHex() + "," + a.c1.ToHex(); }
 

@@ -94,10 +94,10 @@ Fp12 FinalExponentiation(const Fp12& f) {
   // Hard part, times 3 (Hayashida-Hayasaka-Teruya 2020, section 4):
   //   3 (p^4 - p^2 + 1)/r = (x-1)^2 (x+p)(x^2+p^2-1) + 3 = l3 p^3 + l2 p^2 + l1 p + l0
   // with l3 = (x-1)^2, l2 = l3 x, l1 = l2 x - l3, l0 = l1 x + 3. Five exponentiations by x.
-  const Fp12 t_x1 = PowX(t) * t.Conjugate();  // t^(x-1)
-  const Fp12 a = PowX(t_x1) * t_x1.Conjugate();  // t^l3 = t^((x-1)^2)
-  const Fp12 b = PowX(a);                        // t^l2
-  const Fp12 c = PowX(b) * a.Conjugate();        // t^l1
+  const Fp12 t_x1 = PowX(t) * t.Conjugate();          // t^(x-1)
+  const Fp12 a = PowX(t_x1) * t_x1.Conjugate();       // t^l3 = t^((x-1)^2)
+  const Fp12 b = PowX(a);                             // t^l2
+  const Fp12 c = PowX(b) * a.Conjugate();             // t^l1
   const Fp12 d = PowX(c) * t.CyclotomicSquare() * t;  // t^l0
   return d * c.Frobenius() * b.Frobenius2() * a.Frobenius3();
 }

@@ -103,18 +103,18 @@ Fp12 Fp12::CyclotomicSquare() const {
     ry = (x + y).Square() - xx - yy;
   };
   Fp2 t0, t1, t2, t3, t4, t5;
-  fp4_square(c0.c0, c1.c1, t0, t1);  // A0^2
-  fp4_square(c1.c0, c0.c2, t4, t5);  // A1^2
-  fp4_square(c0.c1, c1.c2, t2, t3);  // A2^2
+  fp4_square(c0.c0, c1.c1, t0, t1);                                                        // A0^2
+  fp4_square(c1.c0, c0.c2, t4, t5);                                                        // A1^2
+  fp4_square(c0.c1, c1.c2, t2, t3);                                                        // A2^2
   auto three_minus_two = [](const Fp2& t, const Fp2& x) { return (t - x).Double() + t; };  // 3t - 2x
   auto three_plus_two = [](const Fp2& t, const Fp2& x) { return (t + x).Double() + t; };   // 3t + 2x
   Fp12 r;
-  r.c0.c0 = three_minus_two(t0, c0.c0);               // A0'.x
-  r.c1.c1 = three_plus_two(t1, c1.c1);                // A0'.y
-  r.c1.c0 = three_plus_two(t3.MulByXi(), c1.c0);      // A1'.x = 3 xi t3 + 2 b0
-  r.c0.c2 = three_minus_two(t2, c0.c2);               // A1'.y = 3 t2 - 2 a2
-  r.c0.c1 = three_minus_two(t4, c0.c1);               // A2'.x = 3 t4 - 2 a1
-  r.c1.c2 = three_plus_two(t5, c1.c2);                // A2'.y = 3 t5 + 2 b2
+  r.c0.c0 = three_minus_two(t0, c0.c0);           // A0'.x
+  r.c1.c1 = three_plus_two(t1, c1.c1);            // A0'.y
+  r.c1.c0 = three_plus_two(t3.MulByXi(), c1.c0);  // A1'.x = 3 xi t3 + 2 b0
+  r.c0.c2 = three_minus_two(t2, c0.c2);           // A1'.y = 3 t2 - 2 a2
+  r.c0.c1 = three_minus_two(t4, c0.c1);           // A2'.x = 3 t4 - 2 a1
+  r.c1.c2 = three_plus_two(t5, c1.c2);            // A2'.y = 3 t5 + 2 b2
   return r;
 }
 

@@ -77,11 +77,13 @@ int NegativeControl() {
   MarkSecret(k);
   G1 r = G1::Generator().MulVartime(k);
   MarkPublic(r);
-  std::printf("negative control: ran a secret-dependent branch, a secret-indexed lookup (result %u) and\n"
-              "G1::MulVartime on a secret scalar (identity: %d); memcheck must report errors\n",
-              out, int(r.IsIdentity()));
+  std::printf(
+      "negative control: ran a secret-dependent branch, a secret-indexed lookup (result %u) and\n"
+      "G1::MulVartime on a secret scalar (identity: %d); memcheck must report errors\n",
+      out, int(r.IsIdentity()));
   if (RUNNING_ON_VALGRIND) {
-    std::printf("memcheck errors in the negative control: %u\n", unsigned(VALGRIND_COUNT_ERRORS - errors_before));
+    std::printf("memcheck errors in the negative control: %u\n",
+                unsigned(VALGRIND_COUNT_ERRORS - errors_before));
   }
   return 0;
 }

@@ -96,13 +96,20 @@ class Rng {
 Fr Scalar(Rng& rng, int i, bool allow_zero) {
   const Fr minus_one = -Fr::One();
   switch (i) {
-    case 0: return allow_zero ? Fr::Zero() : Fr::FromU64(3);
-    case 1: return Fr::One();
-    case 2: return Fr::FromU64(2);
-    case 3: return minus_one;
-    case 4: return minus_one - Fr::One();
-    case 5: return Fr::FromU64(kBlsX);  // |x|, the Miller loop length
-    default: break;
+    case 0:
+      return allow_zero ? Fr::Zero() : Fr::FromU64(3);
+    case 1:
+      return Fr::One();
+    case 2:
+      return Fr::FromU64(2);
+    case 3:
+      return minus_one;
+    case 4:
+      return minus_one - Fr::One();
+    case 5:
+      return Fr::FromU64(kBlsX);  // |x|, the Miller loop length
+    default:
+      break;
   }
   if (i % 8 == 7) return Fr::FromBytesWide(rng.Bytes(8 + rng.Below(24)));
   for (;;) {
@@ -291,7 +298,9 @@ int Decode() {
     const std::string_view hex = std::string_view(line).substr(3);
     if (!FromHex(hex, bytes)) Die("decode: bad hex: " + line);
     Line out;
-    out.Add("t", std::string(junk ? "junk" : "dec") + (g1 ? "1" : "2")).Add("id", g1 ? n1++ : n2++).Add("in", hex);
+    out.Add("t", std::string(junk ? "junk" : "dec") + (g1 ? "1" : "2"))
+        .Add("id", g1 ? n1++ : n2++)
+        .Add("in", hex);
     if (g1) {
       const auto p = G1Decompress(bytes);
       if (p) {

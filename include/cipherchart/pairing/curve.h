@@ -92,7 +92,8 @@ class ProjectivePoint {
     return acc;
   }
   ProjectivePoint MulVartime(const Fr& k) const { return MulVartime(k.ToCanonical()); }
-  // x * P for the BLS parameter x = -0xd201000000010000 (variable-time, public).
+  // x * P for the BLS parameter x = -0xd201000000010000: Jacobian double-and-add over the
+  // public bits of |x|, exceptional cases resolved by Select (right for any P on the curve).
   ProjectivePoint MulByX() const;
 
   // Constant-time select: a if mask is all-ones, else b.
@@ -114,7 +115,7 @@ using G2Affine = AffinePoint<Fp2>;
 
 struct G1Curve {
   static Fp MulByB(const Fp& t) { return t.Double().Double(); }  // b = 4
-  static Fp MulByB3(const Fp& t) {                                  // 3b = 12
+  static Fp MulByB3(const Fp& t) {                               // 3b = 12
     const Fp t4 = t.Double().Double();
     return t4.Double() + t4;
   }
@@ -126,7 +127,7 @@ struct G1Curve {
 
 struct G2Curve {
   static Fp2 MulByB(const Fp2& t) { return t.MulByXi().Double().Double(); }  // b = 4(u + 1)
-  static Fp2 MulByB3(const Fp2& t) {                                          // 3b = 12(u + 1)
+  static Fp2 MulByB3(const Fp2& t) {                                         // 3b = 12(u + 1)
     const Fp2 t4 = t.MulByXi().Double().Double();
     return t4.Double() + t4;
   }

@@ -11,8 +11,8 @@ namespace cipherchart::pairing {
 template <class P>
 Result<MontField<P>> MontField<P>::FromBytes(std::span<const std::uint8_t> bytes) {
   if (bytes.size() != kBytes) {
-    return Fail(ErrorCode::kInvalidEncoding,
-                "field element must be " + std::to_string(kBytes) + " bytes, got " + std::to_string(bytes.size()));
+    return Fail(ErrorCode::kInvalidEncoding, "field element must be " + std::to_string(kBytes) +
+                                                 " bytes, got " + std::to_string(bytes.size()));
   }
   Limbs l{};
   for (std::size_t i = 0; i < kBytes; ++i) {
@@ -39,7 +39,8 @@ MontField<P> MontField<P>::FromBytesWide(std::span<const std::uint8_t> bytes) {
   static constexpr std::size_t kChunks = (kMaxBytes + kChunkBytes - 1) / kChunkBytes;
   static constexpr auto kScale = [] {
     std::array<Limbs, kChunks> s{};
-    for (std::size_t i = 0; i < kChunks; ++i) s[i] = detail::PowerOfTwoMod<kLimbs>(8 * kChunkBytes * i + 128 * kLimbs, kModulus);
+    for (std::size_t i = 0; i < kChunks; ++i)
+      s[i] = detail::PowerOfTwoMod<kLimbs>(8 * kChunkBytes * i + 128 * kLimbs, kModulus);
     return s;
   }();
   const std::size_t n = bytes.size() < kMaxBytes ? bytes.size() : kMaxBytes;

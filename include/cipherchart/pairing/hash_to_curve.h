@@ -21,7 +21,8 @@ namespace cipherchart::pairing {
 
 // expand_message_xmd(msg, DST, len_in_bytes) with SHA-256. Fails with kInvalidArgument if
 // len_in_bytes > 65535 or ell = ceil(len/32) > 255, or the DST is empty.
-Result<std::vector<std::uint8_t>> ExpandMessageXmd(std::span<const std::uint8_t> msg, std::span<const std::uint8_t> dst,
+Result<std::vector<std::uint8_t>> ExpandMessageXmd(std::span<const std::uint8_t> msg,
+                                                   std::span<const std::uint8_t> dst,
                                                    std::size_t len_in_bytes);
 
 // hash_to_field with m = 1 (Fp) and m = 2 (Fp2), L = 64, count elements.

@@ -104,9 +104,9 @@ struct Fp6 {
   // Product with the sparse element (b0 + b1 v).
   Fp6 MulBy01(const Fp2& b0, const Fp2& b1) const {
     const Fp2 v0 = c0 * b0, v1 = c1 * b1;
-    return {(c2 * b1).MulByXi() + v0,              // c0 b0 + xi c2 b1
-            (c0 + c1) * (b0 + b1) - v0 - v1,       // c0 b1 + c1 b0
-            c2 * b0 + v1};                          // c1 b1 + c2 b0
+    return {(c2 * b1).MulByXi() + v0,         // c0 b0 + xi c2 b1
+            (c0 + c1) * (b0 + b1) - v0 - v1,  // c0 b1 + c1 b0
+            c2 * b0 + v1};                    // c1 b1 + c2 b0
   }
   // Product with the sparse element (b1 v).
   Fp6 MulBy1(const Fp2& b1) const { return {(c2 * b1).MulByXi(), c0 * b1, c1 * b1}; }
@@ -114,7 +114,9 @@ struct Fp6 {
   Fp6 Frobenius() const;  // x -> x^p
 
   bool IsZero() const { return c0.IsZero() & c1.IsZero() & c2.IsZero(); }
-  friend bool operator==(const Fp6& a, const Fp6& b) { return (a.c0 == b.c0) & (a.c1 == b.c1) & (a.c2 == b.c2); }
+  friend bool operator==(const Fp6& a, const Fp6& b) {
+    return (a.c0 == b.c0) & (a.c1 == b.c1) & (a.c2 == b.c2);
+  }
   static Fp6 Select(u64 mask, const Fp6& a, const Fp6& b) {
     return {Fp2::Select(mask, a.c0, b.c0), Fp2::Select(mask, a.c1, b.c1), Fp2::Select(mask, a.c2, b.c2)};
   }
