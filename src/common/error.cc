@@ -20,6 +20,10 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "no_square_root";
     case ErrorCode::kIntegrity:
       return "integrity";
+    case ErrorCode::kSignerMismatch:
+      return "signer_mismatch";
+    case ErrorCode::kContextMismatch:
+      return "context_mismatch";
     case ErrorCode::kRandomnessFailure:
       return "randomness_failure";
     case ErrorCode::kUnsupported:

@@ -28,10 +28,11 @@ TEST(ErrorTest, ResultCarriesCodeAndMessageOnFailure) {
 
 TEST(ErrorTest, EveryCodeHasADistinctName) {
   const ErrorCode all[] = {
-      ErrorCode::kInvalidArgument, ErrorCode::kInvalidEncoding, ErrorCode::kNonCanonical,
-      ErrorCode::kBadFlags,        ErrorCode::kNotOnCurve,      ErrorCode::kNotInSubgroup,
-      ErrorCode::kNoSquareRoot,    ErrorCode::kIntegrity,       ErrorCode::kRandomnessFailure,
-      ErrorCode::kUnsupported,     ErrorCode::kInternal};
+      ErrorCode::kInvalidArgument, ErrorCode::kInvalidEncoding,   ErrorCode::kNonCanonical,
+      ErrorCode::kBadFlags,        ErrorCode::kNotOnCurve,        ErrorCode::kNotInSubgroup,
+      ErrorCode::kNoSquareRoot,    ErrorCode::kIntegrity,         ErrorCode::kSignerMismatch,
+      ErrorCode::kContextMismatch, ErrorCode::kRandomnessFailure, ErrorCode::kUnsupported,
+      ErrorCode::kInternal};
   std::set<std::string_view> names;
   for (auto c : all) {
     EXPECT_NE(ErrorCodeName(c), "unknown");

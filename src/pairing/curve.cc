@@ -119,33 +119,20 @@ typename ProjectivePoint<F, C>::Affine ProjectivePoint<F, C>::ToAffine() const {
 
 template <class F, class C>
 void ProjectivePoint<F, C>::BatchToAffine(std::span<const ProjectivePoint> in, std::span<Affine> out) {
-  // Montgomery's trick: one inversion and 3(n-1) multiplications. Identities contribute 1.
-  const std::size_t n = in.size();
-  if (n == 0) return;
-  std::vector<F> prefix(n);
-  F acc = F::One();
-  for (std::size_t i = 0; i < n; ++i) {
-    prefix[i] = acc;
-    const F z = F::Select(in[i].z_.IsZeroMask(), F::One(), in[i].z_);
-    acc = acc * z;
-  }
-  F inv = acc.Inverse();
-  for (std::size_t i = n; i-- > 0;) {
-    const u64 is_inf = in[i].z_.IsZeroMask();
-    const F z = F::Select(is_inf, F::One(), in[i].z_);
-    const F zinv = inv * prefix[i];
-    inv = inv * z;
-    out[i].infinity = is_inf & 1;
-    out[i].x = F::Select(is_inf, F::Zero(), in[i].x_ * zinv);
-    out[i].y = F::Select(is_inf, F::Zero(), in[i].y_ * zinv);
+  std::vector<F> zinv(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) zinv[i] = in[i].z_;
+  BatchInvert(std::span<F>(zinv));  // the identity's Z = 0 stays 0, giving (0, 0)
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    out[i].infinity = in[i].z_.IsZero();
+    out[i].x = in[i].x_ * zinv[i];
+    out[i].y = in[i].y_ * zinv[i];
   }
 }
 
 namespace {
 
 // Multiplication by the BLS parameter x (subgroup checks, cofactor clearing) in Jacobian
-// coordinates
-// ((X, Y, Z) is (X / Z^2, Y / Z^3)), where a doubling on y^2 = x^3 + b costs 2M + 5S
+// coordinates ((X, Y, Z) is (X / Z^2, Y / Z^3)), where a doubling on y^2 = x^3 + b costs 2M + 5S
 // ("dbl-2009-l") against 6M + 2S for the complete projective doubling above; on G2 that
 // is 16 against 21 Fp multiplications, and the 63 doublings are most of the cost of clearing
 // the cofactor. Formulas from the Explicit-Formulas Database (Bernstein, Lange,

@@ -108,6 +108,19 @@ TEST(TowerTest, CyclotomicSquareMatchesSquareInTheCyclotomicSubgroup) {
   }
 }
 
+TEST(TowerTest, BatchInversionMatchesSingleInversionsAndKeepsZeros) {
+  TestRng rng(17);
+  std::vector<Fp2> v;
+  for (int i = 0; i < 20; ++i) v.push_back(i % 7 == 3 ? Fp2::Zero() : rng.RandomFp2());
+  std::vector<Fp2> inv = v;
+  BatchInvert(std::span<Fp2>(inv));
+  for (std::size_t i = 0; i < v.size(); ++i) EXPECT_EQ(inv[i], v[i].Inverse());
+  std::vector<Fr> w = {rng.RandomFr(), Fr::Zero(), rng.RandomFr()};
+  std::vector<Fr> winv = w;
+  BatchInvert(std::span<Fr>(winv));
+  for (std::size_t i = 0; i < w.size(); ++i) EXPECT_EQ(winv[i], w[i].Inverse());
+}
+
 TEST(TowerTest, FinalExponentiationLandsInGt) {
   TestRng rng(16);
   const Fp12 f = FinalExponentiation(rng.RandomFp12());

@@ -23,6 +23,8 @@ enum class ErrorCode {
   kNotInSubgroup,      // the point is on the curve but not in the prime-order subgroup
   kNoSquareRoot,       // an x-coordinate with no matching y (also: sqrt of a non-residue)
   kIntegrity,          // authentication tag or signature check failed
+  kSignerMismatch,     // a valid signature, but by a different key than the caller expected
+  kContextMismatch,    // authentic data bound to another context (record id, version) than expected
   kRandomnessFailure,  // the OS CSPRNG did not deliver
   kUnsupported,        // a valid request for something not implemented (yet)
   kInternal,           // an invariant broke; a bug
