@@ -16,6 +16,7 @@
 #include "cipherchart/pairing/curve.h"
 #include "cipherchart/pairing/gt.h"
 #include "cipherchart/pairing/pairing.h"
+#include "envelope_seeds.h"
 
 namespace {
 
@@ -123,6 +124,21 @@ int main(int argc, char** argv) {
     h2c(0, "QUUX-V01-CS02-with-expander-SHA256-128", 0x20, "abcdef0123456789");
     h2c(3 << 1, std::string(300, 'D'), 8160, "q128_" + std::string(128, 'q'));
   }
+  {
+    // Policies (and key attribute sets, which the same target parses) using every construct.
+    SeedWriter w(root, "fuzz_policy_parse");
+    for (std::string_view text : {
+             "hospital_a.role:doctor AND (board.years_practice >= 5 OR 2 of (a.x, b.y, c.z))",
+             "\"hospital a\".role:\"head nurse\" OR board.licence_expiry > 2026-11-22",
+             "3 of (a, b, c, d AND e, x <= 4294967295) and (p OR q) or \"caf\xc3\xa9\".k:\"or\"",
+             "x == 7 AND y < 1 AND z >= 0 AND w > 2147483648 AND v <= 12",
+             "((a OR b) AND (c OR 1 of (d))) OR icd.code:I21.4",
+             "role:doctor, dept:cardiology, years_practice=12, board.licence_expiry=2027-03-31",
+         }) {
+      w.Add(std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+    }
+  }
+  cipherchart::fuzz::WriteEnvelopeSeeds(root);
   std::printf("fuzz_make_seeds: wrote seed corpora under %s\n", root.c_str());
   return 0;
 }

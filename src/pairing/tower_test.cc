@@ -111,6 +111,7 @@ TEST(TowerTest, CyclotomicSquareMatchesSquareInTheCyclotomicSubgroup) {
 TEST(TowerTest, BatchInversionMatchesSingleInversionsAndKeepsZeros) {
   TestRng rng(17);
   std::vector<Fp2> v;
+  v.reserve(20);
   for (int i = 0; i < 20; ++i) v.push_back(i % 7 == 3 ? Fp2::Zero() : rng.RandomFp2());
   std::vector<Fp2> inv = v;
   BatchInvert(std::span<Fp2>(inv));

@@ -1,0 +1,400 @@
+// FAME CP-ABE KEM (Agrawal-Chase, CCS 2017, section 3, k = 2). See fame.h. Names follow the
+// paper: A = diag(a1, a2) with a last row of ones, B likewise with b1, b2; Br = (b1 r1, b2 r2,
+// r1 + r2); the random oracle H is hash_to_curve into G1 (RFC 9380).
+#include "cipherchart/abe/fame.h"
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "cipherchart/pairing/hash_to_curve.h"
+
+namespace cipherchart::abe::fame {
+namespace {
+
+using pairing::u64;
+
+Result<Fr> RandomNonZero() {
+  for (;;) {
+    auto r = Fr::Random();
+    if (!r) return std::unexpected(r.error());
+    if (!r->IsZero()) return *r;  // probability 2^-255 of looping: public, not secret-dependent
+  }
+}
+
+template <class T>
+void Wipe(T& v) {
+  SecureWipe(static_cast<void*>(&v), sizeof(v));
+}
+
+G1 HashToG1OrDie(std::span<const std::uint8_t> msg) {
+  auto p = pairing::HashToG1(msg, pairing::AsBytes(kHashDst));
+  // HashToG1 fails only for an empty DST or oversized requests, neither possible here.
+  if (!p) std::abort();
+  return *p;
+}
+
+// Hashed bases are public and reused across encryptions and key generations: their points are
+// memoised, and a fixed-base table (about 1 ms to build, then ~3x faster multiplications) is
+// built once a base has been used kTableAfterUses times. Bounded: points up to kMaxPoints
+// (then the cache is emptied), tables up to kMaxTables (~190 MB; beyond it bases simply keep
+// using the plain constant-time multiplication, so a working set larger than the budget
+// degrades gracefully instead of thrashing). Thread-safe.
+class HashedBaseCache {
+ public:
+  static HashedBaseCache& Instance() {
+    static HashedBaseCache cache;
+    return cache;
+  }
+
+  // scalar * H(msg), constant-time in the scalar.
+  G1 Mul(const std::vector<std::uint8_t>& msg, const Fr& scalar) {
+    std::shared_ptr<Entry> e = Lookup(msg);
+    if (e->table) return e->table->Mul(scalar);
+    return e->point.Mul(scalar);
+  }
+  G1 Point(const std::vector<std::uint8_t>& msg) { return Lookup(msg)->point; }
+
+ private:
+  static constexpr std::size_t kMaxPoints = 1 << 16;  // ~10 MB of points
+  static constexpr std::size_t kMaxTables = 2048;     // ~190 MB of tables (92 KB each)
+  static constexpr std::uint32_t kTableAfterUses = 3;
+
+  struct Entry {
+    G1 point;
+    std::uint32_t uses = 0;
+    std::shared_ptr<const pairing::FixedBaseTable<G1>> table;
+  };
+
+  std::shared_ptr<Entry> Lookup(const std::vector<std::uint8_t>& msg) {
+    const std::string key(msg.begin(), msg.end());
+    std::shared_ptr<Entry> e;
+    bool build = false;
+    {
+      std::lock_guard lock(mu_);
+      auto it = entries_.find(key);
+      if (it != entries_.end()) {
+        e = it->second;
+        build = !e->table && ++e->uses == kTableAfterUses && tables_ < kMaxTables;
+      }
+    }
+    if (!e) {
+      auto fresh = std::make_shared<Entry>();
+      fresh->point = HashToG1OrDie(msg);
+      std::lock_guard lock(mu_);
+      if (entries_.size() >= kMaxPoints) {
+        entries_.clear();
+        tables_ = 0;
+      }
+      e = entries_.emplace(key, fresh).first->second;
+      return e;
+    }
+    if (build) {
+      auto table = std::make_shared<const pairing::FixedBaseTable<G1>>(e->point);
+      std::lock_guard lock(mu_);
+      auto copy = std::make_shared<Entry>(*e);
+      copy->table = std::move(table);
+      entries_[key] = copy;
+      ++tables_;
+      return copy;
+    }
+    return e;
+  }
+
+  std::mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<Entry>> entries_;
+  std::size_t tables_ = 0;
+};
+
+std::vector<std::uint8_t> AttributeHashInput(std::string_view attribute, int l, int t) {
+  // 'A' || u32be(len) || attribute || u8(l) || u8(t): prefix-free, distinct from columns.
+  std::vector<std::uint8_t> msg;
+  msg.reserve(attribute.size() + 7);
+  msg.push_back('A');
+  const auto len = static_cast<std::uint32_t>(attribute.size());
+  for (int s = 24; s >= 0; s -= 8) msg.push_back(static_cast<std::uint8_t>(len >> s));
+  msg.insert(msg.end(), attribute.begin(), attribute.end());
+  msg.push_back(static_cast<std::uint8_t>(l));
+  msg.push_back(static_cast<std::uint8_t>(t));
+  return msg;
+}
+
+std::vector<std::uint8_t> ColumnHashInput(std::size_t column, int l, int t) {
+  // 'C' || u32be(column) || u8(l) || u8(t)
+  std::vector<std::uint8_t> msg = {'C'};
+  const auto j = static_cast<std::uint32_t>(column);
+  for (int s = 24; s >= 0; s -= 8) msg.push_back(static_cast<std::uint8_t>(j >> s));
+  msg.push_back(static_cast<std::uint8_t>(l));
+  msg.push_back(static_cast<std::uint8_t>(t));
+  return msg;
+}
+
+G1 MulAttributeHash(std::string_view attribute, int l, int t, const Fr& k) {
+  return HashedBaseCache::Instance().Mul(AttributeHashInput(attribute, l, t), k);
+}
+G1 MulColumnHash(std::size_t column, int l, int t, const Fr& k) {
+  return HashedBaseCache::Instance().Mul(ColumnHashInput(column, l, t), k);
+}
+
+// Generator multiples through fixed-base tables built once.
+G1 MulG1Generator(const Fr& k) {
+  static const pairing::FixedBaseTable<G1> table(G1::Generator());
+  return table.Mul(k);
+}
+G2 MulG2Generator(const Fr& k) {
+  static const pairing::FixedBaseTable<G2> table(G2::Generator());
+  return table.Mul(k);
+}
+
+// k * P for a public scalar k and a point that may be secret: double-and-add over the bits of
+// the public k only. Reconstruction coefficients are usually 1, -1 or small.
+template <class Point>
+Point MulByPublic(const Point& p, const Fr& k) {
+  if (k.IsOne()) return p;
+  if ((-k).IsOne()) return -p;
+  const auto c = k.ToCanonical();
+  if (c[1] == 0 && c[2] == 0 && c[3] == 0) return p.MulVartime(c);
+  const auto n = (-k).ToCanonical();
+  if (n[1] == 0 && n[2] == 0 && n[3] == 0) return -p.MulVartime(n);
+  return p.MulVartime(c);
+}
+
+// M_ij * P for a small public integer (LSSS entries).
+G1 MulBySmall(const G1& p, std::int64_t m) {
+  if (m == 0) return G1::Identity();
+  if (m == 1) return p;
+  if (m == -1) return -p;
+  const u64 mag = m < 0 ? u64(0) - u64(m) : u64(m);
+  const G1 r = p.MulVartime(std::array<u64, 1>{mag});
+  return m < 0 ? -r : r;
+}
+
+// The KEM key: HKDF-SHA-256 (RFC 5869) of the GT encoding, no salt, fixed info.
+Result<SecretBytes> DeriveKey(const Gt& shared) {
+  auto ikm = shared.ToBytes();
+  SecretBytes out(32);
+  EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
+  EVP_KDF_CTX* ctx = kdf ? EVP_KDF_CTX_new(kdf) : nullptr;
+  static constexpr char kInfo[] = "cipherchart fame kem v1";
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, ikm.data(), ikm.size()),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, const_cast<char*>(kInfo), sizeof(kInfo) - 1),
+      OSSL_PARAM_construct_end()};
+  const bool ok = ctx && EVP_KDF_derive(ctx, out.data(), out.size(), params) == 1;
+  EVP_KDF_CTX_free(ctx);
+  EVP_KDF_free(kdf);
+  SecureWipe(ikm.data(), ikm.size());
+  if (!ok) return Fail(ErrorCode::kInternal, "HKDF-SHA-256 failed in OpenSSL");
+  return out;
+}
+
+}  // namespace
+
+MasterKey::~MasterKey() {
+  Wipe(a);
+  Wipe(b);
+  Wipe(g_d);
+}
+SecretKey::~SecretKey() {
+  Wipe(k0);
+  Wipe(kp);
+  for (auto& [name, v] : k) Wipe(v);
+}
+
+G1 HashAttribute(std::string_view attribute, int l, int t) {
+  return HashedBaseCache::Instance().Point(AttributeHashInput(attribute, l, t));
+}
+
+G1 HashColumn(std::size_t column, int l, int t) {
+  return HashedBaseCache::Instance().Point(ColumnHashInput(column, l, t));
+}
+
+Result<SetupResult> Setup() {
+  SetupResult out;
+  const G1 g = G1::Generator();
+  const G2 h = G2::Generator();
+  std::array<Fr, 3> d;
+  for (int i = 0; i < 2; ++i) {
+    auto a = RandomNonZero();
+    auto b = RandomNonZero();
+    if (!a || !b) return std::unexpected(a ? b.error() : a.error());
+    out.msk.a[i] = *a;
+    out.msk.b[i] = *b;
+  }
+  for (auto& di : d) {
+    auto r = Fr::Random();
+    if (!r) return std::unexpected(r.error());
+    di = *r;
+  }
+  out.pk.h_a = {h.Mul(out.msk.a[0]), h.Mul(out.msk.a[1]), h};
+  const Gt e_gh = pairing::Pairing(g, h);
+  for (int t = 0; t < 2; ++t) out.pk.t[t] = e_gh.Pow(d[t] * out.msk.a[t] + d[2]);
+  for (int i = 0; i < 3; ++i) out.msk.g_d[i] = g.Mul(d[i]);
+  Wipe(d);
+  return out;
+}
+
+Result<SecretKey> KeyGen(const MasterKey& msk, const std::set<std::string>& attributes) {
+  std::array<Fr, 2> r;
+  for (auto& ri : r) {
+    auto v = Fr::Random();
+    if (!v) return std::unexpected(v.error());
+    ri = *v;
+  }
+  std::array<Fr, 3> br = {msk.b[0] * r[0], msk.b[1] * r[1], r[0] + r[1]};
+  const std::array<Fr, 2> a_inv = {msk.a[0].Inverse(), msk.a[1].Inverse()};
+  SecretKey sk;
+  for (int l = 0; l < 3; ++l) sk.k0[l] = MulG2Generator(br[l]);
+
+  // sk_{y,t} = prod_l H(y,l,t)^(Br_l / a_t) * g^(sigma_y / a_t),  sk_{y,3} = g^(-sigma_y)
+  for (const auto& y : attributes) {
+    auto sigma = Fr::Random();
+    if (!sigma) return std::unexpected(sigma.error());
+    std::array<G1, 3> key;
+    for (int t = 0; t < 2; ++t) {
+      G1 acc = MulG1Generator(*sigma * a_inv[t]);
+      for (int l = 0; l < 3; ++l) acc += MulAttributeHash(y, l, t, br[l] * a_inv[t]);
+      key[t] = acc;
+    }
+    key[2] = MulG1Generator(-*sigma);
+    sk.k.emplace(y, key);
+    Wipe(*sigma);
+  }
+  // sk'_t = g^(d_t) * prod_l H(0 1, l, t)^(Br_l / a_t) * g^(sigma' / a_t),  sk'_3 = g^(d_3) g^(-sigma')
+  auto sigma = Fr::Random();
+  if (!sigma) return std::unexpected(sigma.error());
+  for (int t = 0; t < 2; ++t) {
+    G1 acc = msk.g_d[t] + MulG1Generator(*sigma * a_inv[t]);
+    for (int l = 0; l < 3; ++l) acc += MulColumnHash(1, l, t, br[l] * a_inv[t]);
+    sk.kp[t] = acc;
+  }
+  sk.kp[2] = msk.g_d[2] + MulG1Generator(-*sigma);
+  Wipe(*sigma);
+  Wipe(r);
+  Wipe(br);
+  return sk;
+}
+
+Result<Encapsulation> Encapsulate(const PublicKey& pk, const PolicyNode& policy) {
+  auto matrix = CompileToLsss(policy);
+  if (!matrix) return std::unexpected(matrix.error());
+  std::array<Fr, 2> s;
+  for (auto& si : s) {
+    auto v = Fr::Random();
+    if (!v) return std::unexpected(v.error());
+    si = *v;
+  }
+  Encapsulation out;
+  out.ct.policy = PolicyToString(policy);
+  out.ct.c0 = {pk.h_a[0].Mul(s[0]), pk.h_a[1].Mul(s[1]), pk.h_a[2].Mul(s[0] + s[1])};
+
+  // U_{j,l} = prod_t H(0j, l, t)^(s_t): the column part, shared by every row.
+  const std::size_t cols = matrix->columns;
+  std::vector<std::array<G1, 3>> u(cols);
+  for (std::size_t j = 0; j < cols; ++j) {
+    for (int l = 0; l < 3; ++l)
+      u[j][l] = HashColumn(j + 1, l, 0).Mul(s[0]) + HashColumn(j + 1, l, 1).Mul(s[1]);
+  }
+  // ct_{i,l} = prod_t H(rho(i), l, t)^(s_t) * prod_j U_{j,l}^(M_ij)
+  out.ct.c.resize(matrix->rows.size());
+  for (std::size_t i = 0; i < matrix->rows.size(); ++i) {
+    for (int l = 0; l < 3; ++l) {
+      G1 acc = MulAttributeHash(matrix->rho[i], l, 0, s[0]) + MulAttributeHash(matrix->rho[i], l, 1, s[1]);
+      for (std::size_t j = 0; j < cols; ++j) {
+        if (matrix->rows[i][j] != 0) acc += MulBySmall(u[j][l], matrix->rows[i][j]);  // public
+      }
+      out.ct.c[i][l] = acc;
+    }
+  }
+  out.ct.matrix = std::move(*matrix);
+  Gt shared = pk.t[0].Pow(s[0]) * pk.t[1].Pow(s[1]);
+  auto key = DeriveKey(shared);
+  Wipe(shared);
+  Wipe(s);
+  SecureWipe(u.data(), u.size() * sizeof(u[0]));
+  if (!key) return std::unexpected(key.error());
+  out.key = std::move(*key);
+  return out;
+}
+
+namespace {
+
+// T = T1^s1 T2^s2 from a (possibly blinded) key: the six-pairing product of decapsulation.
+Result<Gt> SharedValue(const SecretKey& sk, const Ciphertext& ct) {
+  if (ct.c.size() != ct.matrix.rows.size() || ct.matrix.rho.size() != ct.matrix.rows.size()) {
+    return Fail(ErrorCode::kInvalidArgument, "FAME ciphertext: " + std::to_string(ct.c.size()) +
+                                                 " row components for a matrix of " +
+                                                 std::to_string(ct.matrix.rows.size()) + " rows");
+  }
+  std::set<std::string> have;
+  for (const auto& [name, v] : sk.k) have.insert(name);
+  const auto rec = ReconstructionCoefficients(ct.matrix, have);
+  if (!rec) return Fail(ErrorCode::kInvalidArgument, "the key's attributes do not satisfy the policy");
+
+  // With num_l = sum_i g_i ct_{i,l} and den_l = sk'_l + sum_i g_i sk_{rho(i),l}, the paper's
+  // prod_l e(num_l, K0_l) / prod_l e(den_l, C0_l) equals (T1^s1 T2^s2)^-1 (its message is
+  // C' times this), so the shared value is prod_l e(den_l, C0_l) e(-num_l, K0_l).
+  std::array<G1, 6> ps;
+  std::array<G2, 6> qs;
+  for (int l = 0; l < 3; ++l) {
+    G1 num = G1::Identity(), den = sk.kp[l];
+    for (std::size_t n = 0; n < rec->rows.size(); ++n) {
+      const std::size_t i = rec->rows[n];
+      const Fr& gamma = rec->coefficients[n];
+      num += MulByPublic(ct.c[i][l], gamma);
+      den += MulByPublic(sk.k.at(ct.matrix.rho[i])[l], gamma);
+    }
+    ps[l] = -num;
+    qs[l] = sk.k0[l];
+    ps[3 + l] = den;
+    qs[3 + l] = ct.c0[l];
+  }
+  Gt shared = pairing::PairingProduct(ps, qs);
+  Wipe(ps);
+  return shared;
+}
+
+}  // namespace
+
+Result<SecretBytes> Decapsulate(const SecretKey& sk, const Ciphertext& ct) {
+  auto shared = SharedValue(sk, ct);
+  if (!shared) return std::unexpected(shared.error());
+  auto key = DeriveKey(*shared);
+  Wipe(*shared);
+  return key;
+}
+
+Result<TransformKeyPair> MakeTransformKey(const SecretKey& sk) {
+  auto z = RandomNonZero();
+  if (!z) return std::unexpected(z.error());
+  const Fr z_inv = z->Inverse();
+  TransformKeyPair out;
+  out.z = *z;
+  for (int l = 0; l < 3; ++l) {
+    out.tk.blinded.k0[l] = sk.k0[l].Mul(z_inv);
+    out.tk.blinded.kp[l] = sk.kp[l].Mul(z_inv);
+  }
+  for (const auto& [name, v] : sk.k) {
+    out.tk.blinded.k[name] = {v[0].Mul(z_inv), v[1].Mul(z_inv), v[2].Mul(z_inv)};
+  }
+  Wipe(*z);
+  return out;
+}
+
+Result<Gt> Transform(const TransformKey& tk, const Ciphertext& ct) { return SharedValue(tk.blinded, ct); }
+
+Result<SecretBytes> DecryptTransformed(const Fr& z, const Gt& partial) {
+  Gt shared = partial.Pow(z);
+  auto key = DeriveKey(shared);
+  Wipe(shared);
+  return key;
+}
+
+}  // namespace cipherchart::abe::fame

@@ -1,0 +1,117 @@
+#include "src/envelope/wire.h"
+
+namespace cipherchart::envelope::internal {
+
+bool IsValidUtf8(std::span<const std::uint8_t> bytes) {
+  std::size_t i = 0;
+  while (i < bytes.size()) {
+    const std::uint8_t b0 = bytes[i];
+    if (b0 < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    std::uint32_t min = 0;
+    std::uint32_t cp = 0;
+    if ((b0 & 0xE0) == 0xC0) {
+      len = 2, min = 0x80, cp = b0 & 0x1Fu;
+    } else if ((b0 & 0xF0) == 0xE0) {
+      len = 3, min = 0x800, cp = b0 & 0x0Fu;
+    } else if ((b0 & 0xF8) == 0xF0) {
+      len = 4, min = 0x10000, cp = b0 & 0x07u;
+    } else {
+      return false;  // a continuation byte or 0xF8..0xFF where a sequence must start
+    }
+    if (bytes.size() - i < len) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      const std::uint8_t b = bytes[i + k];
+      if ((b & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (b & 0x3Fu);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += len;
+  }
+  return true;
+}
+
+Error Reader::Invalid(std::size_t at, std::string_view what) const {
+  std::string message(format_);
+  message += ": ";
+  message += what;
+  message += " at offset ";
+  message += std::to_string(at);
+  return {ErrorCode::kInvalidEncoding, std::move(message)};
+}
+
+Result<std::uint64_t> Reader::UInt(std::size_t width, std::string_view field) {
+  auto bytes = Bytes(width, field);
+  if (!bytes) return std::unexpected(bytes.error());
+  std::uint64_t v = 0;
+  for (std::uint8_t b : *bytes) v = (v << 8) | b;
+  return v;
+}
+
+Result<std::uint8_t> Reader::U8(std::string_view field) {
+  auto v = UInt(1, field);
+  if (!v) return std::unexpected(v.error());
+  return static_cast<std::uint8_t>(*v);
+}
+
+Result<std::uint16_t> Reader::U16(std::string_view field) {
+  auto v = UInt(2, field);
+  if (!v) return std::unexpected(v.error());
+  return static_cast<std::uint16_t>(*v);
+}
+
+Result<std::uint32_t> Reader::U32(std::string_view field) {
+  auto v = UInt(4, field);
+  if (!v) return std::unexpected(v.error());
+  return static_cast<std::uint32_t>(*v);
+}
+
+Result<std::uint64_t> Reader::U64(std::string_view field) { return UInt(8, field); }
+
+Result<std::span<const std::uint8_t>> Reader::Bytes(std::size_t n, std::string_view field) {
+  if (remaining() < n) {
+    needed_ = offset_ + n;
+    std::string message(format_);
+    message += ": truncated at offset " + std::to_string(offset_) + " reading " + std::string(field) +
+               " (need " + std::to_string(n) + " bytes, " + std::to_string(remaining()) + " left)";
+    return Fail(ErrorCode::kInvalidEncoding, std::move(message));
+  }
+  auto out = data_.subspan(offset_, n);
+  offset_ += n;
+  return out;
+}
+
+Result<void> Reader::CopyTo(std::span<std::uint8_t> out, std::string_view field) {
+  auto bytes = Bytes(out.size(), field);
+  if (!bytes) return std::unexpected(bytes.error());
+  std::copy(bytes->begin(), bytes->end(), out.begin());
+  return {};
+}
+
+Result<std::uint32_t> Reader::CheckLength(std::size_t at, std::uint64_t value, std::string_view field,
+                                          std::uint32_t min, std::uint32_t max) {
+  if (value < min || value > max) {
+    return std::unexpected(Invalid(at, std::string(field) + " " + std::to_string(value) + " is outside " +
+                                           std::to_string(min) + ".." + std::to_string(max)));
+  }
+  return static_cast<std::uint32_t>(value);
+}
+
+Result<std::uint32_t> Reader::Length16(std::string_view field, std::uint32_t min, std::uint32_t max) {
+  const std::size_t at = offset_;
+  auto v = U16(field);
+  if (!v) return std::unexpected(v.error());
+  return CheckLength(at, *v, field, min, max);
+}
+
+Result<std::uint32_t> Reader::Length32(std::string_view field, std::uint32_t min, std::uint32_t max) {
+  const std::size_t at = offset_;
+  auto v = U32(field);
+  if (!v) return std::unexpected(v.error());
+  return CheckLength(at, *v, field, min, max);
+}
+
+}  // namespace cipherchart::envelope::internal
