@@ -3,15 +3,12 @@
 // r1 + r2); the random oracle H is hash_to_curve into G1 (RFC 9380).
 #include "cipherchart/abe/fame.h"
 
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/kdf.h>
-
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
 
+#include "cipherchart/envelope/kdf.h"
 #include "cipherchart/pairing/hash_to_curve.h"
 
 namespace cipherchart::abe::fame {
@@ -177,22 +174,10 @@ G1 MulBySmall(const G1& p, std::int64_t m) {
 // The KEM key: HKDF-SHA-256 (RFC 5869) of the GT encoding, no salt, fixed info.
 Result<SecretBytes> DeriveKey(const Gt& shared) {
   auto ikm = shared.ToBytes();
-  SecretBytes out(32);
-  EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
-  EVP_KDF_CTX* ctx = kdf ? EVP_KDF_CTX_new(kdf) : nullptr;
-  static constexpr char kInfo[] = "cipherchart fame kem v1";
-  char digest[] = "SHA256";
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, ikm.data(), ikm.size()),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, const_cast<char*>(kInfo), sizeof(kInfo) - 1),
-      OSSL_PARAM_construct_end()};
-  const bool ok = ctx && EVP_KDF_derive(ctx, out.data(), out.size(), params) == 1;
-  EVP_KDF_CTX_free(ctx);
-  EVP_KDF_free(kdf);
+  static constexpr std::string_view kInfo = "cipherchart fame kem v1";
+  auto key = envelope::HkdfSha256(ikm, {}, pairing::AsBytes(kInfo), 32);
   SecureWipe(ikm.data(), ikm.size());
-  if (!ok) return Fail(ErrorCode::kInternal, "HKDF-SHA-256 failed in OpenSSL");
-  return out;
+  return key;
 }
 
 }  // namespace
