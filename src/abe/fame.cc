@@ -234,7 +234,7 @@ Result<SecretKey> KeyGen(const MasterKey& msk, const std::set<std::string>& attr
     ri = *v;
   }
   std::array<Fr, 3> br = {msk.b[0] * r[0], msk.b[1] * r[1], r[0] + r[1]};
-  const std::array<Fr, 2> a_inv = {msk.a[0].Inverse(), msk.a[1].Inverse()};
+  std::array<Fr, 2> a_inv = {msk.a[0].Inverse(), msk.a[1].Inverse()};
   SecretKey sk;
   for (int l = 0; l < 3; ++l) sk.k0[l] = MulG2Generator(br[l]);
 
@@ -264,6 +264,7 @@ Result<SecretKey> KeyGen(const MasterKey& msk, const std::set<std::string>& attr
   Wipe(*sigma);
   Wipe(r);
   Wipe(br);
+  Wipe(a_inv);
   return sk;
 }
 
@@ -359,7 +360,7 @@ Result<SecretBytes> Decapsulate(const SecretKey& sk, const Ciphertext& ct) {
 Result<TransformKeyPair> MakeTransformKey(const SecretKey& sk) {
   auto z = RandomNonZero();
   if (!z) return std::unexpected(z.error());
-  const Fr z_inv = z->Inverse();
+  Fr z_inv = z->Inverse();
   TransformKeyPair out;
   out.z = *z;
   for (int l = 0; l < 3; ++l) {
@@ -370,8 +371,11 @@ Result<TransformKeyPair> MakeTransformKey(const SecretKey& sk) {
     out.tk.blinded.k[name] = {v[0].Mul(z_inv), v[1].Mul(z_inv), v[2].Mul(z_inv)};
   }
   Wipe(*z);
+  Wipe(z_inv);
   return out;
 }
+
+TransformKeyPair::~TransformKeyPair() { Wipe(z); }
 
 Result<Gt> Transform(const TransformKey& tk, const Ciphertext& ct) { return SharedValue(tk.blinded, ct); }
 

@@ -108,6 +108,11 @@ struct TransformKey {
   SecretKey blinded;  // every component of the user key raised to 1/z
 };
 struct TransformKeyPair {
+  TransformKeyPair() = default;
+  TransformKeyPair(const TransformKeyPair&) = default;
+  TransformKeyPair& operator=(const TransformKeyPair&) = default;
+  ~TransformKeyPair();  // wipes z
+
   TransformKey tk;  // may be given to the cloud
   Fr z;             // the retrieval secret: stays with the user
 };
