@@ -19,6 +19,7 @@
 
 #include "cipherchart/pairing/curve.h"
 #include "cipherchart/pairing/pairing.h"
+#include "src/abe/fame_test_fixture.h"
 
 namespace cipherchart::abe::fame {
 namespace {
@@ -51,20 +52,7 @@ std::set<std::string> Attrs(std::string_view text) {
 
 bool SameKey(const SecretKey& a, const SecretKey& b) { return a.k0 == b.k0 && a.kp == b.kp && a.k == b.k; }
 
-class FameSerializeTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    auto s = fame::Setup();
-    ASSERT_TRUE(s.has_value());
-    keys_ = new SetupResult(std::move(*s));
-  }
-  static void TearDownTestSuite() {
-    delete keys_;
-    keys_ = nullptr;
-  }
-  static SetupResult* keys_;
-};
-SetupResult* FameSerializeTest::keys_ = nullptr;
+class FameSerializeTest : public testing::FameKeysFixture {};
 
 TEST_F(FameSerializeTest, RoundTripsAndParsedObjectsStillWork) {
   const Bytes pk_bytes = Serialize(keys_->pk);

@@ -5,6 +5,8 @@
 
 #include <random>
 
+#include "src/abe/fame_test_fixture.h"
+
 namespace cipherchart::abe::fame {
 namespace {
 
@@ -20,20 +22,7 @@ AttributeSet Attrs(std::string_view text) {
   return a ? *a : AttributeSet{};
 }
 
-class FameTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    auto s = fame::Setup();
-    ASSERT_TRUE(s.has_value());
-    keys_ = new SetupResult(std::move(*s));
-  }
-  static void TearDownTestSuite() {
-    delete keys_;
-    keys_ = nullptr;
-  }
-  static SetupResult* keys_;
-};
-SetupResult* FameTest::keys_ = nullptr;
+class FameTest : public testing::FameKeysFixture {};
 
 TEST_F(FameTest, KeyWithTheAttributesRecoversTheKey) {
   auto policy = Policy("h.role:doctor AND h.dept:cardiology");
