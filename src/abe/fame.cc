@@ -4,16 +4,20 @@
 #include "cipherchart/abe/fame.h"
 
 #include <cstring>
-#include <memory>
-#include <mutex>
-#include <unordered_map>
 
 #include "cipherchart/envelope/kdf.h"
 #include "cipherchart/pairing/hash_to_curve.h"
+#include "src/abe/hashed_bases.h"
 
 namespace cipherchart::abe::fame {
 namespace {
 
+using detail::AddProducts;
+using detail::AttributeHashInput;
+using detail::ColumnHashInput;
+using detail::GeneratorBase;
+using detail::HashedBase;
+using detail::Term;
 using pairing::u64;
 
 Result<Fr> RandomNonZero() {
@@ -29,120 +33,7 @@ void Wipe(T& v) {
   SecureWipe(static_cast<void*>(&v), sizeof(v));
 }
 
-G1 HashToG1OrDie(std::span<const std::uint8_t> msg) {
-  auto p = pairing::HashToG1(msg, pairing::AsBytes(kHashDst));
-  // HashToG1 fails only for an empty DST or oversized requests, neither possible here.
-  if (!p) std::abort();
-  return *p;
-}
-
-// Hashed bases are public and reused across encryptions and key generations: their points are
-// memoised, and a fixed-base table (about 1 ms to build, then ~3x faster multiplications) is
-// built once a base has been used kTableAfterUses times. Bounded: points up to kMaxPoints
-// (then the cache is emptied), tables up to kMaxTables (~190 MB; beyond it bases simply keep
-// using the plain constant-time multiplication, so a working set larger than the budget
-// degrades gracefully instead of thrashing). Thread-safe.
-class HashedBaseCache {
- public:
-  static HashedBaseCache& Instance() {
-    static HashedBaseCache cache;
-    return cache;
-  }
-
-  // scalar * H(msg), constant-time in the scalar.
-  G1 Mul(const std::vector<std::uint8_t>& msg, const Fr& scalar) {
-    std::shared_ptr<Entry> e = Lookup(msg);
-    if (e->table) return e->table->Mul(scalar);
-    return e->point.Mul(scalar);
-  }
-  G1 Point(const std::vector<std::uint8_t>& msg) { return Lookup(msg)->point; }
-
- private:
-  static constexpr std::size_t kMaxPoints = 1 << 16;  // ~10 MB of points
-  static constexpr std::size_t kMaxTables = 2048;     // ~190 MB of tables (92 KB each)
-  static constexpr std::uint32_t kTableAfterUses = 3;
-
-  struct Entry {
-    G1 point;
-    std::uint32_t uses = 0;
-    std::shared_ptr<const pairing::FixedBaseTable<G1>> table;
-  };
-
-  std::shared_ptr<Entry> Lookup(const std::vector<std::uint8_t>& msg) {
-    const std::string key(msg.begin(), msg.end());
-    std::shared_ptr<Entry> e;
-    bool build = false;
-    {
-      std::lock_guard lock(mu_);
-      auto it = entries_.find(key);
-      if (it != entries_.end()) {
-        e = it->second;
-        build = !e->table && ++e->uses == kTableAfterUses && tables_ < kMaxTables;
-      }
-    }
-    if (!e) {
-      auto fresh = std::make_shared<Entry>();
-      fresh->point = HashToG1OrDie(msg);
-      std::lock_guard lock(mu_);
-      if (entries_.size() >= kMaxPoints) {
-        entries_.clear();
-        tables_ = 0;
-      }
-      e = entries_.emplace(key, fresh).first->second;
-      return e;
-    }
-    if (build) {
-      auto table = std::make_shared<const pairing::FixedBaseTable<G1>>(e->point);
-      std::lock_guard lock(mu_);
-      auto copy = std::make_shared<Entry>(*e);
-      copy->table = std::move(table);
-      entries_[key] = copy;
-      ++tables_;
-      return copy;
-    }
-    return e;
-  }
-
-  std::mutex mu_;
-  std::unordered_map<std::string, std::shared_ptr<Entry>> entries_;
-  std::size_t tables_ = 0;
-};
-
-std::vector<std::uint8_t> AttributeHashInput(std::string_view attribute, int l, int t) {
-  // 'A' || u32be(len) || attribute || u8(l) || u8(t): prefix-free, distinct from columns.
-  std::vector<std::uint8_t> msg;
-  msg.reserve(attribute.size() + 7);
-  msg.push_back('A');
-  const auto len = static_cast<std::uint32_t>(attribute.size());
-  for (int s = 24; s >= 0; s -= 8) msg.push_back(static_cast<std::uint8_t>(len >> s));
-  msg.insert(msg.end(), attribute.begin(), attribute.end());
-  msg.push_back(static_cast<std::uint8_t>(l));
-  msg.push_back(static_cast<std::uint8_t>(t));
-  return msg;
-}
-
-std::vector<std::uint8_t> ColumnHashInput(std::size_t column, int l, int t) {
-  // 'C' || u32be(column) || u8(l) || u8(t)
-  std::vector<std::uint8_t> msg = {'C'};
-  const auto j = static_cast<std::uint32_t>(column);
-  for (int s = 24; s >= 0; s -= 8) msg.push_back(static_cast<std::uint8_t>(j >> s));
-  msg.push_back(static_cast<std::uint8_t>(l));
-  msg.push_back(static_cast<std::uint8_t>(t));
-  return msg;
-}
-
-G1 MulAttributeHash(std::string_view attribute, int l, int t, const Fr& k) {
-  return HashedBaseCache::Instance().Mul(AttributeHashInput(attribute, l, t), k);
-}
-G1 MulColumnHash(std::size_t column, int l, int t, const Fr& k) {
-  return HashedBaseCache::Instance().Mul(ColumnHashInput(column, l, t), k);
-}
-
-// Generator multiples through fixed-base tables built once.
-G1 MulG1Generator(const Fr& k) {
-  static const pairing::FixedBaseTable<G1> table(G1::Generator());
-  return table.Mul(k);
-}
+// Generator multiples through a fixed-base table built once.
 G2 MulG2Generator(const Fr& k) {
   static const pairing::FixedBaseTable<G2> table(G2::Generator());
   return table.Mul(k);
@@ -194,12 +85,10 @@ SecretKey::~SecretKey() {
 }
 
 G1 HashAttribute(std::string_view attribute, int l, int t) {
-  return HashedBaseCache::Instance().Point(AttributeHashInput(attribute, l, t));
+  return HashedBase(AttributeHashInput(attribute, l, t))->point;
 }
 
-G1 HashColumn(std::size_t column, int l, int t) {
-  return HashedBaseCache::Instance().Point(ColumnHashInput(column, l, t));
-}
+G1 HashColumn(std::size_t column, int l, int t) { return HashedBase(ColumnHashInput(column, l, t))->point; }
 
 Result<SetupResult> Setup() {
   SetupResult out;
@@ -237,31 +126,51 @@ Result<SecretKey> KeyGen(const MasterKey& msk, const std::set<std::string>& attr
   std::array<Fr, 2> a_inv = {msk.a[0].Inverse(), msk.a[1].Inverse()};
   SecretKey sk;
   for (int l = 0; l < 3; ++l) sk.k0[l] = MulG2Generator(br[l]);
+  // e[l][t] = Br_l / a_t, the exponent of every H(., l, t) in the key.
+  std::array<std::array<Fr, 2>, 3> e;
+  for (int l = 0; l < 3; ++l)
+    for (int t = 0; t < 2; ++t) e[l][t] = br[l] * a_inv[t];
 
-  // sk_{y,t} = prod_l H(y,l,t)^(Br_l / a_t) * g^(sigma_y / a_t),  sk_{y,3} = g^(-sigma_y)
+  // All G1 components in one batch: slots 3a + t for attribute number a, 3n + t for sk'.
+  //   sk_{y,t} = prod_l H(y,l,t)^(Br_l / a_t) * g^(sigma_y / a_t),   sk_{y,3} = g^(-sigma_y)
+  //   sk'_t = g^(d_t) * prod_l H(0 1, l, t)^(Br_l / a_t) * g^(sigma' / a_t),  sk'_3 = g^(d_3) g^(-sigma')
+  const std::size_t n = attributes.size();
+  std::vector<G1> slots(3 * n + 3, G1::Identity());
+  std::vector<Term> terms;
+  terms.reserve(9 * n + 9);
+  const auto g = GeneratorBase();
+  std::size_t a = 0;
   for (const auto& y : attributes) {
     auto sigma = Fr::Random();
     if (!sigma) return std::unexpected(sigma.error());
-    std::array<G1, 3> key;
     for (int t = 0; t < 2; ++t) {
-      G1 acc = MulG1Generator(*sigma * a_inv[t]);
-      for (int l = 0; l < 3; ++l) acc += MulAttributeHash(y, l, t, br[l] * a_inv[t]);
-      key[t] = acc;
+      terms.push_back({g, *sigma * a_inv[t], 3 * a + t});
+      for (int l = 0; l < 3; ++l) terms.push_back({HashedBase(AttributeHashInput(y, l, t)), e[l][t], 3 * a + t});
     }
-    key[2] = MulG1Generator(-*sigma);
-    sk.k.emplace(y, key);
+    terms.push_back({g, -*sigma, 3 * a + 2});
     Wipe(*sigma);
+    ++a;
   }
-  // sk'_t = g^(d_t) * prod_l H(0 1, l, t)^(Br_l / a_t) * g^(sigma' / a_t),  sk'_3 = g^(d_3) g^(-sigma')
   auto sigma = Fr::Random();
   if (!sigma) return std::unexpected(sigma.error());
   for (int t = 0; t < 2; ++t) {
-    G1 acc = msk.g_d[t] + MulG1Generator(*sigma * a_inv[t]);
-    for (int l = 0; l < 3; ++l) acc += MulColumnHash(1, l, t, br[l] * a_inv[t]);
-    sk.kp[t] = acc;
+    slots[3 * n + t] = msk.g_d[t];
+    terms.push_back({g, *sigma * a_inv[t], 3 * n + t});
+    for (int l = 0; l < 3; ++l) terms.push_back({HashedBase(ColumnHashInput(1, l, t)), e[l][t], 3 * n + t});
   }
-  sk.kp[2] = msk.g_d[2] + MulG1Generator(-*sigma);
+  slots[3 * n + 2] = msk.g_d[2];
+  terms.push_back({g, -*sigma, 3 * n + 2});
   Wipe(*sigma);
+  AddProducts(terms, slots);
+
+  a = 0;
+  for (const auto& y : attributes) {
+    sk.k.emplace(y, std::array<G1, 3>{slots[3 * a], slots[3 * a + 1], slots[3 * a + 2]});
+    ++a;
+  }
+  sk.kp = {slots[3 * n], slots[3 * n + 1], slots[3 * n + 2]};
+  SecureWipe(slots.data(), slots.size() * sizeof(slots[0]));
+  Wipe(e);
   Wipe(r);
   Wipe(br);
   Wipe(a_inv);
@@ -281,20 +190,29 @@ Result<Encapsulation> Encapsulate(const PublicKey& pk, const PolicyNode& policy)
   out.ct.policy = PolicyToString(policy);
   out.ct.c0 = {pk.h_a[0].Mul(s[0]), pk.h_a[1].Mul(s[1]), pk.h_a[2].Mul(s[0] + s[1])};
 
-  // U_{j,l} = prod_t H(0j, l, t)^(s_t): the column part, shared by every row.
-  const std::size_t cols = matrix->columns;
-  std::vector<std::array<G1, 3>> u(cols);
+  // One batch of 6 (rows + columns) products: slot 3i + l receives
+  // prod_t H(rho(i), l, t)^(s_t), slot 3 (rows + j) + l the column part
+  // U_{j,l} = prod_t H(0j, l, t)^(s_t), which every row then adds with its public M_ij.
+  const std::size_t rows = matrix->rows.size(), cols = matrix->columns;
+  std::vector<G1> slots(3 * (rows + cols), G1::Identity());
+  std::vector<Term> terms;
+  terms.reserve(6 * (rows + cols));
+  for (std::size_t i = 0; i < rows; ++i) {
+    for (int l = 0; l < 3; ++l)
+      for (int t = 0; t < 2; ++t) terms.push_back({HashedBase(AttributeHashInput(matrix->rho[i], l, t)), s[t], 3 * i + l});
+  }
   for (std::size_t j = 0; j < cols; ++j) {
     for (int l = 0; l < 3; ++l)
-      u[j][l] = HashColumn(j + 1, l, 0).Mul(s[0]) + HashColumn(j + 1, l, 1).Mul(s[1]);
+      for (int t = 0; t < 2; ++t) terms.push_back({HashedBase(ColumnHashInput(j + 1, l, t)), s[t], 3 * (rows + j) + l});
   }
+  AddProducts(terms, slots);
   // ct_{i,l} = prod_t H(rho(i), l, t)^(s_t) * prod_j U_{j,l}^(M_ij)
-  out.ct.c.resize(matrix->rows.size());
-  for (std::size_t i = 0; i < matrix->rows.size(); ++i) {
+  out.ct.c.resize(rows);
+  for (std::size_t i = 0; i < rows; ++i) {
     for (int l = 0; l < 3; ++l) {
-      G1 acc = MulAttributeHash(matrix->rho[i], l, 0, s[0]) + MulAttributeHash(matrix->rho[i], l, 1, s[1]);
+      G1 acc = slots[3 * i + l];
       for (std::size_t j = 0; j < cols; ++j) {
-        if (matrix->rows[i][j] != 0) acc += MulBySmall(u[j][l], matrix->rows[i][j]);  // public
+        if (matrix->rows[i][j] != 0) acc += MulBySmall(slots[3 * (rows + j) + l], matrix->rows[i][j]);  // public
       }
       out.ct.c[i][l] = acc;
     }
@@ -304,7 +222,7 @@ Result<Encapsulation> Encapsulate(const PublicKey& pk, const PolicyNode& policy)
   auto key = DeriveKey(shared);
   Wipe(shared);
   Wipe(s);
-  SecureWipe(u.data(), u.size() * sizeof(u[0]));
+  SecureWipe(slots.data(), slots.size() * sizeof(slots[0]));
   if (!key) return std::unexpected(key.error());
   out.key = std::move(*key);
   return out;
