@@ -145,7 +145,8 @@ Result<SecretKey> KeyGen(const MasterKey& msk, const std::set<std::string>& attr
     if (!sigma) return std::unexpected(sigma.error());
     for (int t = 0; t < 2; ++t) {
       terms.push_back({g, *sigma * a_inv[t], 3 * a + t});
-      for (int l = 0; l < 3; ++l) terms.push_back({HashedBase(AttributeHashInput(y, l, t)), e[l][t], 3 * a + t});
+      for (int l = 0; l < 3; ++l)
+        terms.push_back({HashedBase(AttributeHashInput(y, l, t)), e[l][t], 3 * a + t});
     }
     terms.push_back({g, -*sigma, 3 * a + 2});
     Wipe(*sigma);
@@ -199,11 +200,13 @@ Result<Encapsulation> Encapsulate(const PublicKey& pk, const PolicyNode& policy)
   terms.reserve(6 * (rows + cols));
   for (std::size_t i = 0; i < rows; ++i) {
     for (int l = 0; l < 3; ++l)
-      for (int t = 0; t < 2; ++t) terms.push_back({HashedBase(AttributeHashInput(matrix->rho[i], l, t)), s[t], 3 * i + l});
+      for (int t = 0; t < 2; ++t)
+        terms.push_back({HashedBase(AttributeHashInput(matrix->rho[i], l, t)), s[t], 3 * i + l});
   }
   for (std::size_t j = 0; j < cols; ++j) {
     for (int l = 0; l < 3; ++l)
-      for (int t = 0; t < 2; ++t) terms.push_back({HashedBase(ColumnHashInput(j + 1, l, t)), s[t], 3 * (rows + j) + l});
+      for (int t = 0; t < 2; ++t)
+        terms.push_back({HashedBase(ColumnHashInput(j + 1, l, t)), s[t], 3 * (rows + j) + l});
   }
   AddProducts(terms, slots);
   // ct_{i,l} = prod_t H(rho(i), l, t)^(s_t) * prod_j U_{j,l}^(M_ij)
@@ -212,7 +215,8 @@ Result<Encapsulation> Encapsulate(const PublicKey& pk, const PolicyNode& policy)
     for (int l = 0; l < 3; ++l) {
       G1 acc = slots[3 * i + l];
       for (std::size_t j = 0; j < cols; ++j) {
-        if (matrix->rows[i][j] != 0) acc += MulBySmall(slots[3 * (rows + j) + l], matrix->rows[i][j]);  // public
+        if (matrix->rows[i][j] != 0)
+          acc += MulBySmall(slots[3 * (rows + j) + l], matrix->rows[i][j]);  // public
       }
       out.ct.c[i][l] = acc;
     }

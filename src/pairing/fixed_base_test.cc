@@ -18,15 +18,15 @@ Fr FrFromLimbs(const std::array<u64, 4>& v) { return Fr::FromCanonical(v); }
 // parity of both halves.
 std::vector<Fr> EdgeScalars() {
   const u128 c = u128(kBlsX) * kBlsX;
-  std::vector<Fr> out = {Fr::Zero(), Fr::One(), Fr::FromU64(2), Fr::FromU64(3), Fr::FromU64(31),
-                         Fr::FromU64(32), Fr::FromU64(33), -Fr::One(), -Fr::FromU64(2)};
+  std::vector<Fr> out = {Fr::Zero(),      Fr::One(),       Fr::FromU64(2), Fr::FromU64(3), Fr::FromU64(31),
+                         Fr::FromU64(32), Fr::FromU64(33), -Fr::One(),     -Fr::FromU64(2)};
   for (u128 v : {c - 1, c, c + 1, c + 2, u128(1) << 127, ~u128(0)}) {
     out.push_back(FrFromLimbs({u64(v), u64(v >> 64), 0, 0}));
   }
   const Fr cf = FrFromLimbs({u64(c), u64(c >> 64), 0, 0});
-  out.push_back(cf * cf - Fr::One());   // e0 = c - 1 and e1 = c - 1 (largest halves)
-  out.push_back(cf * Fr::FromU64(2));   // e0 = 0, e1 = 2
-  out.push_back(cf * cf - cf);          // e0 = 0, e1 = c - 1
+  out.push_back(cf * cf - Fr::One());        // e0 = c - 1 and e1 = c - 1 (largest halves)
+  out.push_back(cf * Fr::FromU64(2));        // e0 = 0, e1 = 2
+  out.push_back(cf * cf - cf);               // e0 = 0, e1 = c - 1
   out.push_back(FrFromLimbs({0, 0, 1, 0}));  // 2^128
   return out;
 }
@@ -70,7 +70,8 @@ TEST(G1FixedBaseTest, BatchHandlesExceptionalTerms) {
   TestRng rng(103);
   const G1FixedBase table(rng.RandomG1());
   const Fr k = rng.RandomFr();
-  std::vector<G1FixedBaseTerm> terms = {{&table, Fr::Zero(), 0}, {&table, k, 1}, {&table, k, 1}, {&table, -k, 2}};
+  std::vector<G1FixedBaseTerm> terms = {
+      {&table, Fr::Zero(), 0}, {&table, k, 1}, {&table, k, 1}, {&table, -k, 2}};
   std::vector<G1> out(3);
   FixedBaseSum(terms, out);
   EXPECT_TRUE(out[0].IsIdentity());

@@ -27,6 +27,7 @@
 #include <string_view>
 
 #include "cipherchart/pairing/curve.h"
+#include "cipherchart/pairing/fixed_base.h"
 #include "cipherchart/pairing/gt.h"
 #include "cipherchart/pairing/pairing.h"
 
@@ -145,6 +146,23 @@ int Check() {
     G1 r = g1_table.Mul(k);
     MarkPublic(r);
     Expect(r == g1_ref, "FixedBaseTable<G1>::Mul(Fr)");
+  }
+  // ---- G1FixedBase::Mul and the batched FixedBaseSum: secret scalars, public tables ----
+  {
+    const G1FixedBase table(g1);
+    const G1FixedBase table2(g1_ref);
+    Fr k = k_public, j = j_public;
+    MarkSecret(k);
+    MarkSecret(j);
+    G1 r = table.Mul(k);
+    MarkPublic(r);
+    Expect(r == g1_ref, "G1FixedBase::Mul(Fr)");
+    std::array<G1FixedBaseTerm, 3> terms = {{{&table, k, 0}, {&table2, j, 0}, {&table, j, 1}}};
+    std::array<G1, 2> out;
+    FixedBaseSum(terms, out);
+    MarkPublic(out);
+    Expect(out[0] == g1_ref + g1_ref.MulVartime(j_public) && out[1] == g1.MulVartime(j_public),
+           "FixedBaseSum (batched affine)");
   }
   // ---- Fr::Inverse() ----
   {

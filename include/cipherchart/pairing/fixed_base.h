@@ -15,10 +15,15 @@
 // table points in affine coordinates, sharing one field inversion per round among all of
 // them (Montgomery, "Speeding the Pollard and elliptic curve methods of factorization", Math.
 // Comp. 1987, section 10.3.1): about 6 multiplications per point addition instead of 11 for a
-// projective mixed addition. Affine addition is incomplete (P = +-Q); for a multiplication
-// whose running sum hits that case (probability about 2^-248 for a uniform scalar, or a
-// scalar of 0) the result is recomputed with the complete projective formulas. That retry is
-// the only branch on secret-derived data and happens with negligible probability.
+// projective mixed addition. Each multiplication keeps two running sums, e0' P and e1' P, fed
+// from one scan of the window's row (so the phi-half needs no beta product per addition), and
+// folds them at the end (e0' P - phi(e1' P)) before adding the correction point: 52 affine
+// additions and 27 shared inversions per multiplication. Affine addition is incomplete
+// (P = +-Q); a multiplication whose running sums hit that case (a handful of scalars, 0 among
+// them: probability below 2^-240 for a uniform scalar) is recomputed with the complete
+// projective formulas.
+// That retry is the only branch on secret-derived data and happens with negligible
+// probability (the scalars of ABE are uniform).
 #pragma once
 
 #include <array>
@@ -68,6 +73,15 @@ struct G1FixedBaseTerm {
 // out[t.slot] += t.scalar * t.base for all terms (batch mode, see above), constant-time in the
 // scalars up to the negligible-probability retry. out is not cleared first.
 // Precondition (asserted): every slot < out.size().
+// Batches of a few hundred terms or more are split over up to BatchThreads() threads (the
+// chunks are independent; each thread does its own inversions), since an ABE encryption or
+// key generation is one such batch and is otherwise single-threaded.
 void FixedBaseSum(std::span<const G1FixedBaseTerm> terms, std::span<G1> out);
+
+// Threads FixedBaseSum may use: SetBatchThreads(n) (n >= 1; 0 restores the default: the
+// environment variable CIPHERCHART_THREADS if it holds 1..64, else the hardware's thread count
+// capped at 8). Process-wide; safe to call at any time.
+void SetBatchThreads(unsigned threads);
+unsigned BatchThreads();
 
 }  // namespace cipherchart::pairing
