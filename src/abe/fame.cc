@@ -82,6 +82,11 @@ SecretKey::~SecretKey() {
   Wipe(k0);
   Wipe(kp);
   for (auto& [name, v] : k) Wipe(v);
+  for (auto& d : delegation) {
+    Wipe(d.k0);
+    Wipe(d.kp);
+    for (auto& [name, v] : d.k) Wipe(v);
+  }
 }
 
 G1 HashAttribute(std::string_view attribute, int l, int t) {
@@ -115,67 +120,162 @@ Result<SetupResult> Setup() {
   return out;
 }
 
-Result<SecretKey> KeyGen(const MasterKey& msk, const std::set<std::string>& attributes) {
-  std::array<Fr, 2> r;
-  for (auto& ri : r) {
-    auto v = Fr::Random();
-    if (!v) return std::unexpected(v.error());
-    ri = *v;
-  }
-  std::array<Fr, 3> br = {msk.b[0] * r[0], msk.b[1] * r[1], r[0] + r[1]};
+Result<SecretKey> KeyGen(const MasterKey& msk, const std::set<std::string>& attributes, KeyKind kind) {
+  // A delegable key is three keys for the same attributes computed in one batch: the key
+  // itself (index 0) and its two delegation bases (indices 1, 2: no g^d, see fame.h).
+  const std::size_t keys = kind == KeyKind::kDelegable ? 3 : 1;
+  const std::size_t n = attributes.size();
+  const std::size_t per_key = 3 * n + 3;
   std::array<Fr, 2> a_inv = {msk.a[0].Inverse(), msk.a[1].Inverse()};
-  SecretKey sk;
-  for (int l = 0; l < 3; ++l) sk.k0[l] = MulG2Generator(br[l]);
-  // e[l][t] = Br_l / a_t, the exponent of every H(., l, t) in the key.
-  std::array<std::array<Fr, 2>, 3> e;
-  for (int l = 0; l < 3; ++l)
-    for (int t = 0; t < 2; ++t) e[l][t] = br[l] * a_inv[t];
-
-  // All G1 components in one batch: slots 3a + t for attribute number a, 3n + t for sk'.
+  std::array<std::array<G2, 3>, 3> k0;
+  // All G1 components in one batch: for key number q, slots q (3n + 3) + 3a + t for attribute
+  // number a and q (3n + 3) + 3n + t for sk':
   //   sk_{y,t} = prod_l H(y,l,t)^(Br_l / a_t) * g^(sigma_y / a_t),   sk_{y,3} = g^(-sigma_y)
   //   sk'_t = g^(d_t) * prod_l H(0 1, l, t)^(Br_l / a_t) * g^(sigma' / a_t),  sk'_3 = g^(d_3) g^(-sigma')
-  const std::size_t n = attributes.size();
-  std::vector<G1> slots(3 * n + 3, G1::Identity());
+  std::vector<G1> slots(keys * per_key, G1::Identity());
   std::vector<Term> terms;
-  terms.reserve(9 * n + 9);
+  terms.reserve(keys * (9 * n + 9));
   const auto g = GeneratorBase();
+  // The hashed bases are the same for the three keys: look them up once.
+  std::vector<std::array<std::array<detail::BaseRef, 2>, 3>> bases(n);
   std::size_t a = 0;
   for (const auto& y : attributes) {
+    for (int l = 0; l < 3; ++l)
+      for (int t = 0; t < 2; ++t) bases[a][l][t] = HashedBase(AttributeHashInput(y, l, t));
+    ++a;
+  }
+  std::array<std::array<detail::BaseRef, 2>, 3> column_bases;
+  for (int l = 0; l < 3; ++l)
+    for (int t = 0; t < 2; ++t) column_bases[l][t] = HashedBase(ColumnHashInput(1, l, t));
+
+  for (std::size_t q = 0; q < keys; ++q) {
+    std::array<Fr, 2> r;
+    for (auto& ri : r) {
+      auto v = Fr::Random();
+      if (!v) return std::unexpected(v.error());
+      ri = *v;
+    }
+    std::array<Fr, 3> br = {msk.b[0] * r[0], msk.b[1] * r[1], r[0] + r[1]};
+    for (int l = 0; l < 3; ++l) k0[q][l] = MulG2Generator(br[l]);
+    // e[l][t] = Br_l / a_t, the exponent of every H(., l, t) in the key.
+    std::array<std::array<Fr, 2>, 3> e;
+    for (int l = 0; l < 3; ++l)
+      for (int t = 0; t < 2; ++t) e[l][t] = br[l] * a_inv[t];
+    const std::size_t base = q * per_key;
+    for (a = 0; a < n; ++a) {
+      auto sigma = Fr::Random();
+      if (!sigma) return std::unexpected(sigma.error());
+      for (int t = 0; t < 2; ++t) {
+        terms.push_back({g, *sigma * a_inv[t], base + 3 * a + t});
+        for (int l = 0; l < 3; ++l) terms.push_back({bases[a][l][t], e[l][t], base + 3 * a + t});
+      }
+      terms.push_back({g, -*sigma, base + 3 * a + 2});
+      Wipe(*sigma);
+    }
     auto sigma = Fr::Random();
     if (!sigma) return std::unexpected(sigma.error());
     for (int t = 0; t < 2; ++t) {
-      terms.push_back({g, *sigma * a_inv[t], 3 * a + t});
-      for (int l = 0; l < 3; ++l)
-        terms.push_back({HashedBase(AttributeHashInput(y, l, t)), e[l][t], 3 * a + t});
+      terms.push_back({g, *sigma * a_inv[t], base + 3 * n + t});
+      for (int l = 0; l < 3; ++l) terms.push_back({column_bases[l][t], e[l][t], base + 3 * n + t});
     }
-    terms.push_back({g, -*sigma, 3 * a + 2});
+    terms.push_back({g, -*sigma, base + 3 * n + 2});
+    if (q == 0) {
+      for (int t = 0; t < 3; ++t) slots[3 * n + t] = msk.g_d[t];
+    }
     Wipe(*sigma);
-    ++a;
+    Wipe(e);
+    Wipe(r);
+    Wipe(br);
   }
-  auto sigma = Fr::Random();
-  if (!sigma) return std::unexpected(sigma.error());
-  for (int t = 0; t < 2; ++t) {
-    slots[3 * n + t] = msk.g_d[t];
-    terms.push_back({g, *sigma * a_inv[t], 3 * n + t});
-    for (int l = 0; l < 3; ++l) terms.push_back({HashedBase(ColumnHashInput(1, l, t)), e[l][t], 3 * n + t});
-  }
-  slots[3 * n + 2] = msk.g_d[2];
-  terms.push_back({g, -*sigma, 3 * n + 2});
-  Wipe(*sigma);
   AddProducts(terms, slots);
 
-  a = 0;
-  for (const auto& y : attributes) {
-    sk.k.emplace(y, std::array<G1, 3>{slots[3 * a], slots[3 * a + 1], slots[3 * a + 2]});
-    ++a;
+  SecretKey sk;
+  auto fill = [&](std::size_t q, std::map<std::string, std::array<G1, 3>>& k, std::array<G1, 3>& kp) {
+    const std::size_t base = q * per_key;
+    std::size_t i = 0;
+    for (const auto& y : attributes) {
+      k.emplace(y, std::array<G1, 3>{slots[base + 3 * i], slots[base + 3 * i + 1], slots[base + 3 * i + 2]});
+      ++i;
+    }
+    kp = {slots[base + 3 * n], slots[base + 3 * n + 1], slots[base + 3 * n + 2]};
+  };
+  sk.k0 = k0[0];
+  fill(0, sk.k, sk.kp);
+  for (std::size_t q = 1; q < keys; ++q) {
+    DelegationBasis& d = sk.delegation.emplace_back();
+    d.k0 = k0[q];
+    fill(q, d.k, d.kp);
   }
-  sk.kp = {slots[3 * n], slots[3 * n + 1], slots[3 * n + 2]};
   SecureWipe(slots.data(), slots.size() * sizeof(slots[0]));
-  Wipe(e);
-  Wipe(r);
-  Wipe(br);
+  Wipe(k0);
   Wipe(a_inv);
   return sk;
+}
+
+namespace {
+
+// p + c1 q1 + c2 q2 for secret points and scalars (constant-time multiplications).
+template <class Point>
+Point Combine(const Point& p, const Point& q1, const Fr& c1, const Point& q2, const Fr& c2) {
+  return p + q1.Mul(c1) + q2.Mul(c2);
+}
+template <class Point, std::size_t N>
+std::array<Point, N> Combine(const std::array<Point, N>& p, const std::array<Point, N>& q1, const Fr& c1,
+                             const std::array<Point, N>& q2, const Fr& c2) {
+  std::array<Point, N> out;
+  for (std::size_t i = 0; i < N; ++i) out[i] = Combine(p[i], q1[i], c1, q2[i], c2);
+  return out;
+}
+
+}  // namespace
+
+Result<SecretKey> Delegate(const SecretKey& parent, const std::set<std::string>& subset) {
+  if (parent.delegation.size() != 2) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "delegation: the key was not issued as delegable (KeyGen with KeyKind::kDelegable)");
+  }
+  for (const auto& y : subset) {
+    if (!parent.k.contains(y) || !parent.delegation[0].k.contains(y) || !parent.delegation[1].k.contains(y)) {
+      return Fail(ErrorCode::kInvalidArgument, "delegation: attribute '" + y + "' is not in the parent key");
+    }
+  }
+  // delta: the child's shift along the bases; alpha: the child's own bases as an invertible
+  // combination of the parent's (det != 0 fails with probability 1/r: public retry).
+  std::array<Fr, 2> delta;
+  std::array<Fr, 4> alpha;
+  for (auto& v : delta) {
+    auto x = Fr::Random();
+    if (!x) return std::unexpected(x.error());
+    v = *x;
+  }
+  for (;;) {
+    for (auto& v : alpha) {
+      auto x = Fr::Random();
+      if (!x) return std::unexpected(x.error());
+      v = *x;
+    }
+    if (!(alpha[0] * alpha[3] - alpha[1] * alpha[2]).IsZero()) break;
+  }
+  const DelegationBasis& b1 = parent.delegation[0];
+  const DelegationBasis& b2 = parent.delegation[1];
+  SecretKey child;
+  child.k0 = Combine(parent.k0, b1.k0, delta[0], b2.k0, delta[1]);
+  child.kp = Combine(parent.kp, b1.kp, delta[0], b2.kp, delta[1]);
+  child.delegation.resize(2);
+  for (int j = 0; j < 2; ++j) {
+    // basis'_j = alpha_j1 b1 + alpha_j2 b2  (Combine with a zero "p" term, the identity)
+    const Fr& c1 = alpha[2 * j];
+    const Fr& c2 = alpha[2 * j + 1];
+    DelegationBasis& d = child.delegation[j];
+    d.k0 = Combine(std::array<G2, 3>{}, b1.k0, c1, b2.k0, c2);
+    d.kp = Combine(std::array<G1, 3>{}, b1.kp, c1, b2.kp, c2);
+    for (const auto& y : subset) d.k.emplace(y, Combine(std::array<G1, 3>{}, b1.k.at(y), c1, b2.k.at(y), c2));
+  }
+  for (const auto& y : subset)
+    child.k.emplace(y, Combine(parent.k.at(y), b1.k.at(y), delta[0], b2.k.at(y), delta[1]));
+  Wipe(delta);
+  Wipe(alpha);
+  return child;
 }
 
 Result<Encapsulation> Encapsulate(const PublicKey& pk, const PolicyNode& policy) {

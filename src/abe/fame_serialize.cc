@@ -228,8 +228,22 @@ Result<std::array<G2, N>> TakeG2s(Reader& r, std::string_view name) {
 
 // ---- Secret key body (shared by SecretKey and TransformKey) ----
 // magic, version, k0 (3 x G2), kp (3 x G1), count (u16), then per attribute (strictly
-// increasing byte order): name length (u16), name, k (3 x G1).
+// increasing byte order): name length (u16), name, k (3 x G1); then the number of delegation
+// bases (u8: 0, or 2 for a delegable secret key; always 0 for a transformation key) and per
+// basis k0 (3 x G2), kp (3 x G1) and k (3 x G1) per attribute in the same order.
 Result<SecretBytes> SerializeKey(const SecretKey& sk, std::string_view magic, std::string_view object) {
+  if (!sk.delegation.empty()) {
+    bool same = sk.delegation.size() == 2 && magic == kSecretKeyMagic;
+    for (const auto& d : sk.delegation) {
+      same = same && d.k.size() == sk.k.size() &&
+             std::equal(d.k.begin(), d.k.end(), sk.k.begin(),
+                        [](const auto& x, const auto& y) { return x.first == y.first; });
+    }
+    if (!same) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  std::string(object) + ": delegation bases must be two, over the key's own attributes");
+    }
+  }
   if (sk.k.size() > kMaxSerializedAttributes) {
     return Fail(ErrorCode::kInvalidArgument, std::string(object) + ": more than " +
                                                  std::to_string(kMaxSerializedAttributes) + " attributes");
@@ -245,6 +259,8 @@ Result<SecretBytes> SerializeKey(const SecretKey& sk, std::string_view magic, st
     size += 2 + name.size() + 3 * kG1CompressedSize;
     ++index;
   }
+  size += 1 + sk.delegation.size() *
+                  (3 * kG2CompressedSize + 3 * kG1CompressedSize + sk.k.size() * 3 * kG1CompressedSize);
   SecretBytes out(size);
   Writer w(out.span());
   w.PutHeader(magic);
@@ -255,6 +271,14 @@ Result<SecretBytes> SerializeKey(const SecretKey& sk, std::string_view magic, st
     w.PutU16(static_cast<std::uint16_t>(name.size()));
     w.PutText(name);
     for (const auto& p : comps) w.PutG1(p);
+  }
+  w.PutU8(static_cast<std::uint8_t>(sk.delegation.size()));
+  for (const auto& d : sk.delegation) {
+    for (const auto& p : d.k0) w.PutG2(p);
+    for (const auto& p : d.kp) w.PutG1(p);
+    for (const auto& [name, comps] : d.k) {
+      for (const auto& p : comps) w.PutG1(p);
+    }
   }
   return out;
 }
@@ -298,6 +322,27 @@ Result<SecretKey> ParseKey(Bytes bytes, std::string_view magic, std::string_view
     CC_TRY(comps, TakeG1s<3>(r, Indexed("k", i)));
     auto [it, inserted] = sk.k.emplace(std::move(name), *comps);
     previous = &it->first;
+  }
+  const std::size_t bases_offset = r.pos();
+  CC_TRY(bases, r.TakeUint(1, "delegation basis count"));
+  const bool is_user_key = magic == kSecretKeyMagic;
+  if (*bases != 0 && !(*bases == 2 && is_user_key)) {
+    return r.Failure(ErrorCode::kInvalidEncoding, bases_offset, "delegation basis count",
+                     std::to_string(*bases) +
+                         (is_user_key ? " is neither 0 nor 2" : " is not 0 (a transformation key has none)"));
+  }
+  for (std::size_t j = 0; j < *bases; ++j) {
+    DelegationBasis& d = sk.delegation.emplace_back();
+    CC_TRY(dk0, TakeG2s<3>(r, Indexed("delegation k0", j)));
+    d.k0 = *dk0;
+    CC_TRY(dkp, TakeG1s<3>(r, Indexed("delegation kp", j)));
+    d.kp = *dkp;
+    std::size_t i = 0;
+    for (const auto& [name, comps] : sk.k) {
+      CC_TRY(dk, TakeG1s<3>(r, Indexed("delegation k", j, i)));
+      d.k.emplace(name, *dk);
+      ++i;
+    }
   }
   CC_TRY(end, r.End());
   return sk;

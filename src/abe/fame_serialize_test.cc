@@ -369,6 +369,12 @@ std::map<std::string, std::string> KatVectors() {
   out["public_key"] = Hex(Serialize(FixedPublicKey()));
   out["master_key"] = Hex(Serialize(FixedMasterKey()).span());
   out["secret_key"] = Hex(Serialize(FixedKey({"a.x", "b.y", "\"x y\".z:\xc3\xa9"}, 1))->span());
+  SecretKey delegable = FixedKey({"a.x", "b.y"}, 2);
+  for (std::uint64_t basis_seed : {100, 200}) {
+    const SecretKey b = FixedKey({"a.x", "b.y"}, basis_seed);
+    delegable.delegation.push_back({b.k0, b.k, b.kp});
+  }
+  out["delegable_secret_key"] = Hex(Serialize(delegable)->span());
   out["ciphertext"] = Hex(*Serialize(FixedCiphertext("a.x AND (b.y OR c.z)", 7)));
   TransformKey tk;
   tk.blinded = FixedKey({"a.x"}, 40);

@@ -53,6 +53,15 @@ class MasterKey {
   std::array<G1, 3> g_d;  // g^d1, g^d2, g^d3
 };
 
+// Re-randomisation material of a delegable key (see Delegate): a key of the same shape for the
+// same attributes, with its own randomness (r, sigma) and no master part (d = 0), which on its
+// own opens nothing.
+struct DelegationBasis {
+  std::array<G2, 3> k0;
+  std::map<std::string, std::array<G1, 3>> k;
+  std::array<G1, 3> kp;
+};
+
 // A user's key for a set of attribute strings (the expanded set: numeric attributes appear as
 // their bit attributes). Wiped when destroyed.
 class SecretKey {
@@ -65,6 +74,8 @@ class SecretKey {
   std::array<G2, 3> k0;                        // [B r]_2
   std::map<std::string, std::array<G1, 3>> k;  // per attribute: sk_{y,1}, sk_{y,2}, sk_{y,3}
   std::array<G1, 3> kp;                        // sk'_1, sk'_2, sk'_3
+  // Empty for a standard key; two bases (same attributes as k) for a delegable one.
+  std::vector<DelegationBasis> delegation;
 };
 
 // A ciphertext: the policy (canonical text) with its LSSS matrix, C0 in G2 and three G1
@@ -82,8 +93,34 @@ struct SetupResult {
 };
 Result<SetupResult> Setup();
 
+enum class KeyKind {
+  kStandard,   // opens ciphertexts; cannot delegate
+  kDelegable,  // also carries two delegation bases (3x the size and the key generation time)
+};
+
 // Key for the attribute strings `attributes` (use AttributeSet::Expanded()).
-Result<SecretKey> KeyGen(const MasterKey& msk, const std::set<std::string>& attributes);
+Result<SecretKey> KeyGen(const MasterKey& msk, const std::set<std::string>& attributes,
+                         KeyKind kind = KeyKind::kStandard);
+
+// ---- Delegation (our extension; FAME itself defines none) ----
+// Delegate(parent, subset) derives, without the authority, a key for a subset of the parent's
+// attributes. FAME keys are linear in their randomness: a key with randomness (r, sigma) plus
+// delta times a d = 0 key with randomness (r', sigma') is a valid key with randomness
+// (r + delta r', sigma + delta sigma'). A delegable key carries two such d = 0 keys (the
+// delegation bases); the child is parent + delta1 basis1 + delta2 basis2 restricted to the
+// subset, with delta1, delta2 fresh and uniform, so the child's randomness is uniform and
+// independent of the parent's: the child is re-randomised, and distributed like a fresh
+// KeyGen key for the subset (with overwhelming probability the two bases' r' are independent,
+// so r + delta1 r'1 + delta2 r'2 covers all of Fr^2). The child gets its own bases (fresh
+// random invertible combinations of the parent's), so it can delegate further.
+// Linkability: whoever holds the parent key can tell that a child came from it (the difference
+// lies in the span of the parent's bases); we claim no unlinkability towards a third party who
+// sees both keys. Security: the bases are keys with d = 0, which open nothing; FAME's proof does
+// not cover keys that carry them, so delegable keys rest on our argument in docs/abe.md
+// ("Delegation"), and authorities issue them only when delegation is wanted.
+// Fails with kInvalidArgument if the parent is not delegable or `subset` holds an attribute
+// the parent lacks.
+Result<SecretKey> Delegate(const SecretKey& parent, const std::set<std::string>& subset);
 
 struct Encapsulation {
   Ciphertext ct;
