@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cipherchart/abe/fame.h"
+#include "cipherchart/pairing/fixed_base.h"
 
 namespace cipherchart::abe::fame {
 namespace {
@@ -117,6 +118,45 @@ void BM_DecryptFinal(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(DecryptTransformed(tk->z, *partial));
 }
 BENCHMARK(BM_DecryptFinal)->Name("outsourced/decrypt_final")->Unit(benchmark::kMillisecond);
+
+// The same key generation and AND encryption with the batched G1 multiplications confined to
+// one thread (the named benchmarks above use BatchThreads(), i.e. both cores of the
+// development machine): the single-core figure, for comparison with single-threaded libraries.
+void BM_KeyGenOneThread(benchmark::State& state) {
+  pairing::SetBatchThreads(1);
+  BM_KeyGen(state);
+  pairing::SetBatchThreads(0);
+}
+void BM_EncryptAndOneThread(benchmark::State& state) {
+  pairing::SetBatchThreads(1);
+  BM_EncryptAnd(state);
+  pairing::SetBatchThreads(0);
+}
+BENCHMARK(BM_KeyGenOneThread)->Name("cpabe/keygen_1thread")->Arg(10)->Arg(100)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_EncryptAndOneThread)
+    ->Name("cpabe/encrypt_and_1thread")
+    ->Arg(10)
+    ->Arg(100)
+    ->Unit(benchmark::kMillisecond);
+
+// Delegation: a child key for half of a delegable key's N attributes.
+void BM_Delegate(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  auto parent = KeyGen(Keys().msk, Attributes(n), KeyKind::kDelegable);
+  if (!parent) std::abort();
+  const auto half = Attributes(n / 2 > 0 ? n / 2 : 1);
+  for (auto _ : state) benchmark::DoNotOptimize(Delegate(*parent, half));
+}
+BENCHMARK(BM_Delegate)->Name("cpabe/delegate_half")->Arg(10)->Unit(benchmark::kMillisecond);
+void BM_KeyGenDelegable(benchmark::State& state) {
+  const auto attrs = Attributes(static_cast<int>(state.range(0)));
+  for (auto _ : state) benchmark::DoNotOptimize(KeyGen(Keys().msk, attrs, KeyKind::kDelegable));
+}
+BENCHMARK(BM_KeyGenDelegable)
+    ->Name("cpabe/keygen_delegable")
+    ->Arg(10)
+    ->Arg(100)
+    ->Unit(benchmark::kMillisecond);
 
 void BM_PolicyCompile100(benchmark::State& state) {
   // 100 leaves in nested AND/OR/threshold gates.

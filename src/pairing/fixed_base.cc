@@ -424,6 +424,34 @@ unsigned BatchThreads() {
   return std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
 }
 
+namespace {
+
+// Adds the chunk's results into `out` (the retry for exceptional terms included).
+void Accumulate(std::span<const G1FixedBaseTerm> terms, std::span<const BatchState> st, std::span<G1> out,
+                std::vector<bool>* touched) {
+  for (std::size_t t = 0; t < terms.size(); ++t) {
+    G1& o = out[terms[t].slot];
+    if (touched != nullptr) (*touched)[terms[t].slot] = true;  // slots are public
+    // An exceptional case (a handful of scalars, 0 among them): redo this one with the
+    // complete formulas. The only secret-dependent branch here (see the header).
+    u64 bad = st[2 * t].bad;
+    CIPHERCHART_DECLASSIFY(&bad, sizeof(bad));
+    if (bad) {
+      o += terms[t].base->Mul(terms[t].scalar);
+    } else {
+      o = o.AddAffine(st[2 * t].ax, st[2 * t].ay);
+    }
+  }
+}
+
+template <class T>
+void WipeVector(std::vector<T>& v) {
+  std::memset(static_cast<void*>(v.data()), 0, v.size() * sizeof(T));
+  __asm__ __volatile__("" : : "r"(v.data()) : "memory");
+}
+
+}  // namespace
+
 void FixedBaseSum(std::span<const G1FixedBaseTerm> terms, std::span<G1> out) {
   const std::size_t n = terms.size();
   if (n == 0) return;
@@ -438,32 +466,37 @@ void FixedBaseSum(std::span<const G1FixedBaseTerm> terms, std::span<G1> out) {
   const std::size_t threads = std::max<std::size_t>(1, std::min<std::size_t>(BatchThreads(), n / kMinChunk));
   if (threads == 1) {
     RunBatch(terms, st);
+    Accumulate(terms, st, out, nullptr);
   } else {
+    // Each worker sums its chunk into its own copy of the slots; the caller's thread does the
+    // first chunk directly into `out`, then adds the workers' touched slots.
     std::vector<std::thread> workers;
+    std::vector<std::vector<G1>> partial(threads - 1);
+    std::vector<std::vector<bool>> touched(threads - 1);
     const std::size_t per = (n + threads - 1) / threads;
     for (std::size_t c = 1; c < threads; ++c) {
-      const std::size_t lo = c * per, hi = std::min(n, lo + per);
-      workers.emplace_back([&, lo, hi] {
-        RunBatch(terms.subspan(lo, hi - lo), std::span(st).subspan(2 * lo, 2 * (hi - lo)));
+      const std::size_t lo = std::min(n, c * per), hi = std::min(n, lo + per);
+      partial[c - 1].assign(out.size(), G1::Identity());
+      touched[c - 1].assign(out.size(), false);
+      workers.emplace_back([&, c, lo, hi] {
+        const auto chunk = terms.subspan(lo, hi - lo);
+        const auto chunk_st = std::span(st).subspan(2 * lo, 2 * (hi - lo));
+        RunBatch(chunk, chunk_st);
+        Accumulate(chunk, chunk_st, partial[c - 1], &touched[c - 1]);
       });
     }
-    RunBatch(terms.first(std::min(n, per)), std::span(st).first(2 * std::min(n, per)));
+    const std::size_t first = std::min(n, per);
+    RunBatch(terms.first(first), std::span(st).first(2 * first));
+    Accumulate(terms.first(first), std::span(st).first(2 * first), out, nullptr);
     for (auto& w : workers) w.join();
-  }
-  for (std::size_t t = 0; t < n; ++t) {
-    G1& o = out[terms[t].slot];
-    // An exceptional case (a handful of scalars, 0 among them): redo this one with the
-    // complete formulas. The only secret-dependent branch here (see the header).
-    u64 bad = st[2 * t].bad;
-    CIPHERCHART_DECLASSIFY(&bad, sizeof(bad));
-    if (bad) {
-      o += terms[t].base->Mul(terms[t].scalar);
-    } else {
-      o = o.AddAffine(st[2 * t].ax, st[2 * t].ay);
+    for (std::size_t c = 0; c + 1 < threads; ++c) {
+      for (std::size_t slot = 0; slot < out.size(); ++slot) {
+        if (touched[c][slot]) out[slot] += partial[c][slot];
+      }
+      WipeVector(partial[c]);
     }
   }
-  std::memset(static_cast<void*>(st.data()), 0, st.size() * sizeof(BatchState));
-  __asm__ __volatile__("" : : "r"(st.data()) : "memory");
+  WipeVector(st);
 }
 
 }  // namespace cipherchart::pairing

@@ -82,5 +82,25 @@ TEST(G1FixedBaseTest, BatchHandlesExceptionalTerms) {
   EXPECT_TRUE(none[0].IsIdentity());
 }
 
+TEST(G1FixedBaseTest, ThreadCountDoesNotChangeTheResult) {
+  // 400 terms over 5 slots, contiguous runs crossing the chunk boundaries of 2 and 3 threads.
+  TestRng rng(104);
+  std::vector<G1FixedBase> tables;
+  for (int b = 0; b < 4; ++b) tables.emplace_back(rng.RandomG1());
+  std::vector<G1FixedBaseTerm> terms;
+  for (int i = 0; i < 400; ++i)
+    terms.push_back({&tables[i % 4], rng.RandomFr(), static_cast<std::size_t>(i / 80)});
+  std::vector<G1> want(5);
+  for (const auto& t : terms) want[t.slot] += t.base->base().MulVartime(t.scalar);
+  for (unsigned threads : {1u, 2u, 3u}) {
+    SetBatchThreads(threads);
+    EXPECT_EQ(BatchThreads(), threads);
+    std::vector<G1> out(5);
+    FixedBaseSum(terms, out);
+    for (int s = 0; s < 5; ++s) EXPECT_EQ(out[s], want[s]) << threads << " threads, slot " << s;
+  }
+  SetBatchThreads(0);
+}
+
 }  // namespace
 }  // namespace cipherchart::pairing
