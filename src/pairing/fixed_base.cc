@@ -2,11 +2,15 @@
 // batched affine mode. See fixed_base.h for the method and its sources.
 #include "cipherchart/pairing/fixed_base.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cassert>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <new>
 #include <thread>
 
 // The exceptional-case flag of a batch term is derived from the secret scalar but reveals only
@@ -34,30 +38,32 @@ const Fp& Beta() {
   return beta;
 }
 
-// A scalar recoded for the table: per half h (0: e0 on P, 1: e1 on x^2 P) and window i, the
-// entry index (|d| - 1) / 2 and an all-ones mask when the point must be negated, plus the
-// index of the correction point. Secret: wiped by the users.
+// A scalar recoded for the table: per half h (0: e0 on P, 1: e1 on x^2 P) and window i, one
+// byte holding the entry index (|d| - 1) / 2 (low 4 bits) and the sign (bit 7), plus the index
+// of the correction point: 53 bytes, one cache line, because a batch reads it once per round
+// for every term. Secret: wiped by the users.
 struct Recoded {
-  std::array<std::array<u64, kW>, 2> index;
-  std::array<std::array<u64, kW>, 2> negate;
-  u64 correction;
+  std::array<std::array<std::uint8_t, kW>, 2> digit;
+  std::uint8_t correction;
+
+  u64 index(int half, int window) const { return digit[half][window] & 15; }
+  // All-ones when the entry must be negated.
+  u64 negate(int half, int window) const { return 0 - u64(digit[half][window] >> 7); }
 };
 
 // Regular recoding (Joye-Tunstall, Africacrypt 2009, Algorithm 6 with odd digits): for odd e,
 // d = (e mod 64) - 32 is odd in [-31, 31] and (e - d) / 32 is odd again; no branch on e.
-void RecodeHalf(u128 e, std::array<u64, kW>& index, std::array<u64, kW>& negate) {
+void RecodeHalf(u128 e, std::array<std::uint8_t, kW>& digit) {
   for (int i = 0; i < kW - 1; ++i) {
     const u64 m = u64(e) & 63;
     const u64 d = m - 32;  // two's complement of the signed digit
     const u64 neg = detail::ValueBarrier(0 - (d >> 63));
     const u64 abs = (d ^ neg) - neg;
-    index[i] = (abs - 1) >> 1;
-    negate[i] = neg;
+    digit[i] = static_cast<std::uint8_t>(((abs - 1) >> 1) | (neg & 0x80));
     e = (e - m + 32) >> 5;  // (e - d) / 32
   }
   // What is left is odd and below 8 (e < 2^128 + 2 and 125 bits were consumed).
-  index[kW - 1] = (u64(e) - 1) >> 1;
-  negate[kW - 1] = 0;
+  digit[kW - 1] = static_cast<std::uint8_t>((u64(e) - 1) >> 1);
 }
 
 // c = x^2 (128 bits) and the Barrett constant m = floor(2^384 / c) (5 limbs), for the split
@@ -142,8 +148,8 @@ Recoded Recode(const Fr& k) {
     // Odd e' = e + 1 + parity; the correction point removes the (1 + parity) multiple again.
     const u64 parity = u64(e[h]) & 1;
     e[h] += 1 + parity;
-    rc.correction |= parity << h;
-    RecodeHalf(e[h], rc.index[h], rc.negate[h]);
+    rc.correction = static_cast<std::uint8_t>(rc.correction | (parity << h));
+    RecodeHalf(e[h], rc.digit[h]);
   }
   std::memset(kc.data(), 0, sizeof(kc));
   std::memset(static_cast<void*>(e.data()), 0, sizeof(e));
@@ -217,11 +223,11 @@ struct G1FixedBase::Lookup {
     std::copy(a.y.raw().begin(), a.y.raw().end(), p.w.begin() + 6);
     return p;
   }
-  static const Packed* Row(const G1FixedBase& b, int window) { return Row(b.entries_.data(), window); }
+  static const Packed* Row(const G1FixedBase& b, int window) { return Row(b.entries_.get(), window); }
   static const Packed* Row(const Packed* table, int window) {
     return table + static_cast<std::size_t>(window) * kE;
   }
-  static const Packed* Table(const G1FixedBase& b) { return b.entries_.data(); }
+  static const Packed* Table(const G1FixedBase& b) { return b.entries_.get(); }
   // Starts loading a row that will be needed soon (its address is public).
   static void Prefetch(const Packed* table, int window) {
     const auto* p = reinterpret_cast<const char*>(Row(table, window));
@@ -231,7 +237,7 @@ struct G1FixedBase::Lookup {
   // the x^2 half, y negated by the recoded mask.
   // The x^2 P half uses the entries' -phi images (beta x, -y), so y is flipped once more.
   static void Finish(const Recoded& rc, int window, int half, Fp& x, Fp& y) {
-    u64 negate = rc.negate[half][window];
+    u64 negate = rc.negate(half, window);
     if (half == 1) {  // public: which half is being added
       x = x * Beta();
       negate = ~negate;
@@ -239,7 +245,7 @@ struct G1FixedBase::Lookup {
     y = Fp::Select(negate, -y, y);
   }
   static void Entry(const G1FixedBase& b, const Recoded& rc, int window, int half, Fp& x, Fp& y) {
-    Select(Row(b, window), kE, rc.index[half][window], x, y);
+    Select(Row(b, window), kE, rc.index(half, window), x, y);
     Finish(rc, window, half, x, y);
   }
   static void Correction(const G1FixedBase& b, const Recoded& rc, Fp& x, Fp& y) {
@@ -247,7 +253,65 @@ struct G1FixedBase::Lookup {
   }
 };
 
+namespace {
+
+// Fixed-size slots for the tables (all 40 KB), carved from 32 MiB chunks mapped with
+// MADV_HUGEPAGE (transparent huge pages, where the kernel offers them: "madvise" mode is the
+// Debian default). Freed slots are reused; chunks are kept for the process's lifetime (the
+// callers bound how many tables they keep, e.g. the ABE layer's cache).
+class TableArena {
+ public:
+  static constexpr std::size_t kSlot = std::size_t{96} * G1FixedBase::kWindows * G1FixedBase::kEntries;
+  static constexpr std::size_t kChunk = std::size_t{32} << 20;
+  static constexpr std::size_t kHuge = std::size_t{2} << 20;
+
+  static TableArena& Instance() {
+    static TableArena* arena = new TableArena();  // never destroyed: tables may outlive statics
+    return *arena;
+  }
+  void* Allocate() {
+    std::lock_guard lock(mu_);
+    if (!free_.empty()) {
+      void* p = free_.back();
+      free_.pop_back();
+      return p;
+    }
+    if (left_ < kSlot) {
+      void* raw = mmap(nullptr, kChunk + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (raw == MAP_FAILED) throw std::bad_alloc();
+      auto addr = reinterpret_cast<std::uintptr_t>(raw);
+      addr = (addr + kHuge - 1) & ~(kHuge - 1);  // 2 MiB-aligned, so whole huge pages fit
+      next_ = reinterpret_cast<char*>(addr);
+      left_ = kChunk;
+      (void)madvise(next_, kChunk, MADV_HUGEPAGE);  // a hint: 4 KB pages still work
+    }
+    void* p = next_;
+    next_ += kSlot;
+    left_ -= kSlot;
+    return p;
+  }
+  void Release(void* p) {
+    std::lock_guard lock(mu_);
+    free_.push_back(p);
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<void*> free_;
+  char* next_ = nullptr;
+  std::size_t left_ = 0;
+};
+
+}  // namespace
+
+void G1FixedBase::ArenaDelete::operator()(Packed* p) const {
+  // Public data, but wiped anyway so freed slots hold nothing stale.
+  std::memset(static_cast<void*>(p), 0, TableArena::kSlot);
+  TableArena::Instance().Release(p);
+}
+
 G1FixedBase::G1FixedBase(const G1& base) : base_(base) {
+  static_assert(sizeof(Packed) == 96, "tables are packed affine points");
   std::vector<G1> proj(static_cast<std::size_t>(kW) * kE + 4);
   G1 window_base = base;  // 32^i * base
   for (int i = 0; i < kW; ++i) {
@@ -271,9 +335,10 @@ G1FixedBase::G1FixedBase(const G1& base) : base_(base) {
   }
   std::vector<G1Affine> affine(proj.size());
   G1::BatchToAffine(proj, affine);
-  entries_.resize(static_cast<std::size_t>(kW) * kE);
-  for (std::size_t i = 0; i < entries_.size(); ++i) entries_[i] = Lookup::Pack(affine[i]);
-  for (std::size_t i = 0; i < 4; ++i) correction_[i] = Lookup::Pack(affine[entries_.size() + i]);
+  constexpr std::size_t kCount = static_cast<std::size_t>(kW) * kE;
+  entries_.reset(static_cast<Packed*>(TableArena::Instance().Allocate()));
+  for (std::size_t i = 0; i < kCount; ++i) entries_[i] = Lookup::Pack(affine[i]);
+  for (std::size_t i = 0; i < 4; ++i) correction_[i] = Lookup::Pack(affine[kCount + i]);
 }
 
 G1 G1FixedBase::Mul(const Fr& k) const {
@@ -358,9 +423,9 @@ void RunBatch(std::span<const G1FixedBaseTerm> terms, std::span<BatchState> st) 
   for (std::size_t t = 0; t < n; ++t) {
     BatchState& s0 = st[2 * t];
     BatchState& s1 = st[2 * t + 1];
-    L::Select2(L::Row(table[t], 0), rc[t].index[0][0], rc[t].index[1][0], s0.ax, s0.ay, s1.ax, s1.ay);
-    s0.ay = Fp::Select(rc[t].negate[0][0], -s0.ay, s0.ay);
-    s1.ay = Fp::Select(rc[t].negate[1][0], -s1.ay, s1.ay);
+    L::Select2(L::Row(table[t], 0), rc[t].index(0, 0), rc[t].index(1, 0), s0.ax, s0.ay, s1.ax, s1.ay);
+    s0.ay = Fp::Select(rc[t].negate(0, 0), -s0.ay, s0.ay);
+    s1.ay = Fp::Select(rc[t].negate(1, 0), -s1.ay, s1.ay);
     s0.bad = s1.bad = 0;
   }
   for (int i = 1; i < kW; ++i) {
@@ -369,12 +434,12 @@ void RunBatch(std::span<const G1FixedBaseTerm> terms, std::span<BatchState> st) 
         [&](std::size_t a, Fp& x, Fp& y) {
           const std::size_t t = a / 2;
           if (a % 2 == 0) {
-            L::Select2(L::Row(table[t], i), rc[t].index[0][i], rc[t].index[1][i], x, y, x1, y1);
+            L::Select2(L::Row(table[t], i), rc[t].index(0, i), rc[t].index(1, i), x, y, x1, y1);
           } else {
             x = x1;
             y = y1;
           }
-          y = Fp::Select(rc[t].negate[a % 2][i], -y, y);
+          y = Fp::Select(rc[t].negate(a % 2, i), -y, y);
         },
         [&](std::size_t a) {
           if (a % 2 == 0) L::Prefetch(table[a / 2], i);

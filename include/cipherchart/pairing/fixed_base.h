@@ -28,6 +28,7 @@
 
 #include <array>
 #include <cstddef>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -44,6 +45,11 @@ class G1FixedBase {
   // Precondition: base is in G1 and is not the identity.
   explicit G1FixedBase(const G1& base);
 
+  G1FixedBase(G1FixedBase&&) noexcept = default;
+  G1FixedBase& operator=(G1FixedBase&&) noexcept = default;
+  G1FixedBase(const G1FixedBase&) = delete;
+  G1FixedBase& operator=(const G1FixedBase&) = delete;
+
   const G1& base() const { return base_; }
   // k * base, constant-time in k: 53 complete mixed additions.
   G1 Mul(const Fr& k) const;
@@ -57,9 +63,14 @@ class G1FixedBase {
   struct alignas(32) Packed {
     std::array<u64, 12> w;
   };
+  // Tables come from a slab of huge pages when the system allows it (fixed_base.cc): a batch
+  // reads one row of each of hundreds of tables per round, and with 4 KB pages the TLB misses.
+  struct ArenaDelete {
+    void operator()(Packed* p) const;
+  };
   // entries_[i * kEntries + j] = (2j + 1) 32^i base; correction_[2 c1 + c0] = -((c0 + 1) base +
   // (c1 + 1) x^2 base).
-  std::vector<Packed> entries_;
+  std::unique_ptr<Packed[], ArenaDelete> entries_;
   std::array<Packed, 4> correction_;
 };
 
