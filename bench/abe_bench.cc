@@ -22,8 +22,10 @@ const SetupResult& Keys() {
 
 std::string Leaves(int n, const char* op) {
   std::string out;
-  for (int i = 0; i < n; ++i)
-    out += (i ? std::string(" ") + op + " " : "") + "hospital_a.attr" + std::to_string(i);
+  for (int i = 0; i < n; ++i) {
+    if (i != 0) out.append(" ").append(op).append(" ");
+    out.append("hospital_a.attr").append(std::to_string(i));
+  }
   return out;
 }
 std::set<std::string> Attributes(int n) {
@@ -164,10 +166,11 @@ void BM_PolicyCompile100(benchmark::State& state) {
   for (int g = 0; g < 10; ++g) {
     std::string gate = g % 3 == 0 ? "3 of (" : "(";
     for (int i = 0; i < 10; ++i) {
-      const std::string leaf = "h" + std::to_string(g) + ".a" + std::to_string(i);
-      gate += g % 3 == 0 ? (i ? ", " : "") + leaf : (i ? (g % 2 ? " AND " : " OR ") : "") + leaf;
+      if (i != 0) gate.append(g % 3 == 0 ? ", " : (g % 2 ? " AND " : " OR "));
+      gate.append("h").append(std::to_string(g)).append(".a").append(std::to_string(i));
     }
-    text += (g ? " OR " : "") + gate + ")";
+    if (g != 0) text.append(" OR ");
+    text.append(gate).append(")");
   }
   for (auto _ : state) {
     auto p = ParsePolicy(text);

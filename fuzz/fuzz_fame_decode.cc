@@ -5,7 +5,8 @@
 //     byte-identical to the input (the formats are canonical);
 //   - a parsed ciphertext's matrix is the policy's compilation: one row component per row;
 //   - wrong-type inputs are refused (at most one parser accepts any input).
-// Seeds: the encodings in src/abe/testdata/fame_vectors.txt (hex-decoded).
+// Seeds: fuzz_make_seeds (abe_seeds.cc) writes one valid encoding of each object type, built
+// from fixed values like the ones in src/abe/testdata/fame_vectors.txt.
 #include <cstddef>
 #include <cstdint>
 #include <span>

@@ -1,7 +1,8 @@
 // fuzz_make_seeds DIR: writes a small seed corpus for every fuzz target into DIR/<target>/
-// (valid encodings of a few points, scalars and GT elements, and well-formed hash-to-curve
-// inputs), so that the fuzzers start from inputs that pass the decoders' cheap checks. The
-// corpus is generated at run time by scripts/fuzz-smoke and never committed.
+// (valid encodings of a few points, scalars and GT elements, well-formed hash-to-curve inputs,
+// FAME objects, authority certificates and chains, envelopes), so that the fuzzers start from
+// inputs that pass the decoders' cheap checks. The corpus is generated at run time by
+// scripts/fuzz-smoke and never committed.
 #include <array>
 #include <cstdint>
 #include <cstdio>
@@ -13,10 +14,12 @@
 #include <string_view>
 #include <vector>
 
+#include "abe_seeds.h"
 #include "cipherchart/pairing/curve.h"
 #include "cipherchart/pairing/gt.h"
 #include "cipherchart/pairing/pairing.h"
 #include "envelope_seeds.h"
+#include "fame_kp_seeds.h"
 
 namespace {
 
@@ -138,6 +141,8 @@ int main(int argc, char** argv) {
       w.Add(std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
     }
   }
+  cipherchart::fuzz::WriteAbeSeeds(root);
+  cipherchart::fuzz::WriteFameKpSeeds(root);
   cipherchart::fuzz::WriteEnvelopeSeeds(root);
   std::printf("fuzz_make_seeds: wrote seed corpora under %s\n", root.c_str());
   return 0;

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "src/abe/fame_test_fixture.h"
+#include "src/abe/policy_test_util.h"
 
 namespace cipherchart::abe::fame {
 namespace {
@@ -79,61 +80,48 @@ TEST_F(FameTest, TamperedCiphertextGivesADifferentKey) {
   EXPECT_FALSE(*key == enc->key);
 }
 
-// Random policies and attribute sets: decapsulation succeeds (with the right key) exactly
-// when the independent evaluator says the set satisfies the policy.
+// Random policies (depth <= 4, up to 30 leaves, thresholds and numeric comparisons on dates
+// and integers) against random attribute sets: decapsulation succeeds, with the right key,
+// exactly when the independent evaluator (a direct AST walk, no LSSS) says the set satisfies
+// the policy. Each policy is encapsulated once and each attribute set of a pool gets one key;
+// every pair is tried.
 TEST_F(FameTest, DecryptsExactlyWhenThePolicyIsSatisfied) {
+  constexpr int kPolicies = 150;
+  constexpr int kSets = 25;
   std::mt19937_64 rng(0xFA3E);
-  const std::vector<std::string> names = {"h.a", "h.b", "h.c", "h.d", "h.e", "h.f"};
-  auto random_policy = [&](auto&& self, int depth) -> std::string {
-    if (depth == 0 || rng() % 3 == 0) {
-      if (rng() % 4 == 0) {
-        // "< 0" is refused by the parser as never true, so "<" takes 1..15.
-        return rng() % 2 ? "h.n >= " + std::to_string(rng() % 16) : "h.n < " + std::to_string(1 + rng() % 15);
-      }
-      return names[rng() % names.size()];
-    }
-    const int n = 2 + static_cast<int>(rng() % 3);
-    std::vector<std::string> kids;
-    kids.reserve(n);
-    for (int i = 0; i < n; ++i) kids.push_back(self(self, depth - 1));
-    std::string out;
-    const int kind = static_cast<int>(rng() % 3);
-    if (kind == 2) {
-      out = std::to_string(1 + rng() % n) + " of (";
-      for (int i = 0; i < n; ++i) out += (i ? ", " : "") + kids[i];
-      return out + ")";
-    }
-    for (int i = 0; i < n; ++i) out += (i ? (kind ? " AND " : " OR ") : "") + ("(" + kids[i] + ")");
-    return out;
-  };
+  std::vector<AttributeSet> sets;
+  std::vector<SecretKey> keys;
+  for (int s = 0; s < kSets; ++s) {
+    sets.push_back(abe::testing::RandomAttributeSet(rng));
+    auto sk = KeyGen(keys_->msk, sets.back().Expanded());
+    ASSERT_TRUE(sk.has_value()) << sk.error().ToString();
+    keys.push_back(std::move(*sk));
+  }
+  abe::testing::RandomPolicyOptions options;
+  options.max_depth = 4;
+  options.max_leaves = 30;
   int successes = 0, refusals = 0;
-  for (int round = 0; round < 40; ++round) {
-    const std::string text = random_policy(random_policy, 3);
-    auto policy = Policy(text);
-    ASSERT_TRUE(policy) << text;
+  for (int p = 0; p < kPolicies; ++p) {
+    auto policy = abe::testing::RandomPolicy(rng, options);
+    const std::string text = PolicyToString(*policy);
     auto enc = Encapsulate(keys_->pk, *policy);
     ASSERT_TRUE(enc.has_value()) << text << ": " << enc.error().ToString();
-    for (int k = 0; k < 3; ++k) {
-      std::string attrs = "h.n=" + std::to_string(rng() % 16);
-      for (const auto& n : names) {
-        if (rng() % 2) attrs += ", " + n;
-      }
-      const AttributeSet set = Attrs(attrs);
-      auto sk = KeyGen(keys_->msk, set.Expanded());
-      ASSERT_TRUE(sk.has_value());
-      auto key = Decapsulate(*sk, enc->ct);
-      const bool should = Satisfies(*policy, set);
-      EXPECT_EQ(key.has_value(), should) << text << " with {" << attrs << "}";
-      if (key && should) {
-        EXPECT_TRUE(*key == enc->key) << text << " with {" << attrs << "}";
+    for (int s = 0; s < kSets; ++s) {
+      const bool should = abe::testing::IndependentlySatisfies(*policy, sets[s]);
+      auto key = Decapsulate(keys[s], enc->ct);
+      ASSERT_EQ(key.has_value(), should) << text << " with {" << AttributeSetToString(sets[s]) << "}";
+      if (should) {
+        ASSERT_TRUE(*key == enc->key) << text << " with {" << AttributeSetToString(sets[s]) << "}";
         ++successes;
       } else {
+        EXPECT_EQ(key.error().code(), ErrorCode::kInvalidArgument);
         ++refusals;
       }
     }
   }
-  EXPECT_GT(successes, 10);
-  EXPECT_GT(refusals, 10);
+  // The universe is chosen so that both outcomes are common.
+  EXPECT_GT(successes, kPolicies * kSets / 10);
+  EXPECT_GT(refusals, kPolicies * kSets / 10);
 }
 
 // Two users who each hold half of an AND policy cannot pool their key components: a key

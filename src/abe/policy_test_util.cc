@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <random>
 #include <set>
@@ -119,6 +120,37 @@ AttributeSet RandomAttributeSet(std::mt19937_64& rng) {
     if (Uniform(rng, 0, 4) != 0) set.numeric[n] = RandomNumericValue(rng);
   }
   return set;
+}
+
+bool IndependentlySatisfies(const PolicyNode& policy, const AttributeSet& set) {
+  switch (policy.kind) {
+    case PolicyNode::Kind::kAttribute:
+      return set.attributes.count(policy.attribute) == 1;
+    case PolicyNode::Kind::kComparison: {
+      const auto it = set.numeric.find(policy.attribute);
+      if (it == set.numeric.end() || it->second > kMaxNumericValue) return false;
+      const std::uint64_t v = it->second, c = policy.value;
+      switch (policy.op) {
+        case PolicyNode::Op::kLt:
+          return v < c;
+        case PolicyNode::Op::kLe:
+          return v <= c;
+        case PolicyNode::Op::kGt:
+          return v > c;
+        case PolicyNode::Op::kGe:
+          return v >= c;
+        case PolicyNode::Op::kEq:
+          return v == c;
+      }
+      std::abort();  // unreachable: every Op is handled
+    }
+    case PolicyNode::Kind::kThreshold: {
+      int holding = 0;
+      for (const auto& child : policy.children) holding += IndependentlySatisfies(*child, set) ? 1 : 0;
+      return holding >= policy.threshold;
+    }
+  }
+  std::abort();  // unreachable: every Kind is handled
 }
 
 std::size_t CountLeaves(const PolicyNode& policy) {

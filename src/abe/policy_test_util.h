@@ -35,6 +35,15 @@ std::uint64_t RandomNumericValue(std::mt19937_64& rng);
 std::unique_ptr<PolicyNode> RandomPolicy(std::mt19937_64& rng, const RandomPolicyOptions& options = {});
 AttributeSet RandomAttributeSet(std::mt19937_64& rng);
 
+// Whether `set` satisfies `policy`, by a direct recursive walk of the AST written for the ABE
+// property tests as a reference independent of the library: it does not call Satisfies,
+// ExpandComparisons, the bit attributes or the LSSS code. An attribute leaf holds iff the set
+// has that plain attribute; a comparison iff the set has the numeric attribute with a value
+// <= kMaxNumericValue that compares as written (dates are the day numbers both sides store);
+// a k-of-n gate iff at least k children hold. Meant for policies as ParsePolicy and
+// RandomPolicy make them (not for ExpandComparisons' bit-attribute leaves).
+bool IndependentlySatisfies(const PolicyNode& policy, const AttributeSet& set);
+
 // Number of leaves (attributes and comparisons) of a policy.
 std::size_t CountLeaves(const PolicyNode& policy);
 

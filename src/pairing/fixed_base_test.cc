@@ -48,6 +48,7 @@ TEST(G1FixedBaseTest, MulMatchesDoubleAndAdd) {
 TEST(G1FixedBaseTest, BatchMatchesSingleAndSumsIntoSlots) {
   TestRng rng(102);
   std::vector<G1FixedBase> tables;
+  tables.reserve(5);
   for (int b = 0; b < 5; ++b) tables.emplace_back(rng.RandomG1());
   std::vector<G1FixedBaseTerm> terms;
   const auto edges = EdgeScalars();
@@ -86,8 +87,10 @@ TEST(G1FixedBaseTest, ThreadCountDoesNotChangeTheResult) {
   // 400 terms over 5 slots, contiguous runs crossing the chunk boundaries of 2 and 3 threads.
   TestRng rng(104);
   std::vector<G1FixedBase> tables;
+  tables.reserve(4);
   for (int b = 0; b < 4; ++b) tables.emplace_back(rng.RandomG1());
   std::vector<G1FixedBaseTerm> terms;
+  terms.reserve(400);
   for (int i = 0; i < 400; ++i)
     terms.push_back({&tables[i % 4], rng.RandomFr(), static_cast<std::size_t>(i / 80)});
   std::vector<G1> want(5);
