@@ -200,13 +200,12 @@ Result<SecretKey> KeyGen(const MasterKey& msk, const std::set<std::string>& attr
   for (int l = 0; l < 3; ++l)
     for (int t = 0; t < 2; ++t) column_bases[l][t] = HashedBase(ColumnHashInput(1, l, t));
 
+  // All randomness at once: per key r1, r2, one sigma per attribute and sigma'.
+  std::vector<Fr> random(keys * (n + 3));
+  if (auto ok = Fr::RandomMany(random); !ok) return std::unexpected(ok.error());
   for (std::size_t q = 0; q < keys; ++q) {
-    std::array<Fr, 2> r;
-    for (auto& ri : r) {
-      auto v = Fr::Random();
-      if (!v) return std::unexpected(v.error());
-      ri = *v;
-    }
+    const Fr* rnd = &random[q * (n + 3)];
+    std::array<Fr, 2> r = {rnd[0], rnd[1]};
     std::array<Fr, 3> br = {msk.b[0] * r[0], msk.b[1] * r[1], r[0] + r[1]};
     for (int l = 0; l < 3; ++l) k0[q][l] = MulG2Generator(br[l]);
     // e[l][t] = Br_l / a_t, the exponent of every H(., l, t) in the key.
@@ -215,30 +214,27 @@ Result<SecretKey> KeyGen(const MasterKey& msk, const std::set<std::string>& attr
       for (int t = 0; t < 2; ++t) e[l][t] = br[l] * a_inv[t];
     const std::size_t base = q * per_key;
     for (a = 0; a < n; ++a) {
-      auto sigma = Fr::Random();
-      if (!sigma) return std::unexpected(sigma.error());
+      const Fr& sigma = rnd[2 + a];
       for (int t = 0; t < 2; ++t) {
-        terms.push_back({g, *sigma * a_inv[t], base + 3 * a + t});
+        terms.push_back({g, sigma * a_inv[t], base + 3 * a + t});
         for (int l = 0; l < 3; ++l) terms.push_back({bases[a][l][t], e[l][t], base + 3 * a + t});
       }
-      terms.push_back({g, -*sigma, base + 3 * a + 2});
-      Wipe(*sigma);
+      terms.push_back({g, -sigma, base + 3 * a + 2});
     }
-    auto sigma = Fr::Random();
-    if (!sigma) return std::unexpected(sigma.error());
+    const Fr& sigma = rnd[2 + n];
     for (int t = 0; t < 2; ++t) {
-      terms.push_back({g, *sigma * a_inv[t], base + 3 * n + t});
+      terms.push_back({g, sigma * a_inv[t], base + 3 * n + t});
       for (int l = 0; l < 3; ++l) terms.push_back({column_bases[l][t], e[l][t], base + 3 * n + t});
     }
-    terms.push_back({g, -*sigma, base + 3 * n + 2});
+    terms.push_back({g, -sigma, base + 3 * n + 2});
     if (q == 0) {
       for (int t = 0; t < 3; ++t) slots[3 * n + t] = msk.g_d[t];
     }
-    Wipe(*sigma);
     Wipe(e);
     Wipe(r);
     Wipe(br);
   }
+  SecureWipe(random.data(), random.size() * sizeof(Fr));
   AddProducts(terms, slots);
 
   SecretKey sk;

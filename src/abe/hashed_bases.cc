@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "cipherchart/abe/fame.h"
@@ -34,12 +35,12 @@ class HashedBaseCache {
   }
 
   BaseRef Get(std::span<const std::uint8_t> msg) {
-    std::string key(msg.begin(), msg.end());
+    const std::string_view key(reinterpret_cast<const char*>(msg.data()), msg.size());
     BaseRef found;
     bool build = false;
     {
       std::lock_guard lock(mu_);
-      auto it = entries_.find(key);
+      auto it = entries_.find(key);  // heterogeneous lookup: no allocation on a hit
       if (it != entries_.end()) {
         found = it->second.base;
         build = !found->table && ++it->second.uses == kTableAfterUses && tables_ < kMaxTables;
@@ -53,13 +54,13 @@ class HashedBaseCache {
         entries_.clear();
         tables_ = 0;
       }
-      return entries_.try_emplace(std::move(key), Slot{fresh, 1}).first->second.base;
+      return entries_.try_emplace(std::string(key), Slot{fresh, 1}).first->second.base;
     }
     if (!build) return found;
     auto with_table = std::make_shared<Base>(*found);
     with_table->table = std::make_shared<const pairing::G1FixedBase>(found->point);
     std::lock_guard lock(mu_);
-    entries_[key].base = with_table;
+    entries_[std::string(key)].base = with_table;
     ++tables_;
     return with_table;
   }
@@ -74,7 +75,11 @@ class HashedBaseCache {
     std::uint32_t uses = 0;
   };
   std::mutex mu_;
-  std::unordered_map<std::string, Slot> entries_;
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, Slot, KeyHash, std::equal_to<>> entries_;
   std::size_t tables_ = 0;
 };
 

@@ -7,8 +7,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cassert>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <functional>
 #include <mutex>
 #include <new>
 #include <thread>
@@ -491,6 +494,63 @@ unsigned BatchThreads() {
 
 namespace {
 
+// Persistent helper threads for FixedBaseSum: starting a thread (and touching its fresh stack
+// and heap) per call costs about as much as a small batch. Threads are created on first need
+// and live for the process (detached; they hold nothing secret between jobs). Concurrent
+// callers share them: jobs queue, and each caller waits for its own jobs only.
+class WorkerPool {
+ public:
+  static WorkerPool& Instance() {
+    static auto* pool = new WorkerPool();  // never destroyed: its threads outlive statics
+    return *pool;
+  }
+  // Runs `jobs` on pool threads and `own` on the calling thread; returns when all are done.
+  void Run(std::vector<std::function<void()>>& jobs, const std::function<void()>& own) {
+    struct Latch {
+      std::mutex mu;
+      std::condition_variable cv;
+      std::size_t left;
+    } latch;
+    latch.left = jobs.size();
+    {
+      std::lock_guard lock(mu_);
+      while (threads_ < jobs.size()) {
+        std::thread([this] { Loop(); }).detach();
+        ++threads_;
+      }
+      for (auto& j : jobs) {
+        queue_.emplace_back([&latch, job = std::move(j)] {
+          job();
+          std::lock_guard l(latch.mu);
+          if (--latch.left == 0) latch.cv.notify_all();
+        });
+      }
+    }
+    work_.notify_all();
+    own();
+    std::unique_lock l(latch.mu);
+    latch.cv.wait(l, [&] { return latch.left == 0; });
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      work_.wait(lock, [this] { return !queue_.empty(); });
+      std::function<void()> job = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      job();
+      job = nullptr;
+      lock.lock();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable work_;
+  std::deque<std::function<void()>> queue_;
+  std::size_t threads_ = 0;
+};
+
 // Adds the chunk's results into `out` (the retry for exceptional terms included).
 void Accumulate(std::span<const G1FixedBaseTerm> terms, std::span<const BatchState> st, std::span<G1> out,
                 std::vector<bool>* touched) {
@@ -524,7 +584,11 @@ void FixedBaseSum(std::span<const G1FixedBaseTerm> terms, std::span<G1> out) {
     assert(t.slot < out.size());
     (void)t;
   }
-  std::vector<BatchState> st(2 * n);
+  // Reused across calls on this thread: a fresh half-megabyte buffer per call would be mapped
+  // and faulted in each time. Wiped after each use.
+  thread_local std::vector<BatchState> st_buffer;
+  if (st_buffer.size() < 2 * n) st_buffer.resize(2 * n);
+  const std::span<BatchState> st(st_buffer.data(), 2 * n);
   // Chunks of at least kMinChunk terms per thread: below that, a shared inversion per round
   // (about 20 us) is no longer cheap next to the chunk's additions.
   constexpr std::size_t kMinChunk = 96;
@@ -535,7 +599,7 @@ void FixedBaseSum(std::span<const G1FixedBaseTerm> terms, std::span<G1> out) {
   } else {
     // Each worker sums its chunk into its own copy of the slots; the caller's thread does the
     // first chunk directly into `out`, then adds the workers' touched slots.
-    std::vector<std::thread> workers;
+    std::vector<std::function<void()>> jobs;
     std::vector<std::vector<G1>> partial(threads - 1);
     std::vector<std::vector<bool>> touched(threads - 1);
     const std::size_t per = (n + threads - 1) / threads;
@@ -543,17 +607,19 @@ void FixedBaseSum(std::span<const G1FixedBaseTerm> terms, std::span<G1> out) {
       const std::size_t lo = std::min(n, c * per), hi = std::min(n, lo + per);
       partial[c - 1].assign(out.size(), G1::Identity());
       touched[c - 1].assign(out.size(), false);
-      workers.emplace_back([&, c, lo, hi] {
+      jobs.emplace_back([&, c, lo, hi] {
         const auto chunk = terms.subspan(lo, hi - lo);
-        const auto chunk_st = std::span(st).subspan(2 * lo, 2 * (hi - lo));
+        const auto chunk_st = st.subspan(2 * lo, 2 * (hi - lo));
         RunBatch(chunk, chunk_st);
         Accumulate(chunk, chunk_st, partial[c - 1], &touched[c - 1]);
       });
     }
     const std::size_t first = std::min(n, per);
-    RunBatch(terms.first(first), std::span(st).first(2 * first));
-    Accumulate(terms.first(first), std::span(st).first(2 * first), out, nullptr);
-    for (auto& w : workers) w.join();
+    // The caller's thread does the first chunk while the pool does the others.
+    WorkerPool::Instance().Run(jobs, [&] {
+      RunBatch(terms.first(first), st.first(2 * first));
+      Accumulate(terms.first(first), st.first(2 * first), out, nullptr);
+    });
     for (std::size_t c = 0; c + 1 < threads; ++c) {
       for (std::size_t slot = 0; slot < out.size(); ++slot) {
         if (touched[c][slot]) out[slot] += partial[c][slot];
@@ -561,7 +627,8 @@ void FixedBaseSum(std::span<const G1FixedBaseTerm> terms, std::span<G1> out) {
       WipeVector(partial[c]);
     }
   }
-  WipeVector(st);
+  std::memset(static_cast<void*>(st.data()), 0, st.size_bytes());
+  __asm__ __volatile__("" : : "r"(st.data()) : "memory");
 }
 
 }  // namespace cipherchart::pairing

@@ -236,6 +236,9 @@ class MontField {
   static MontField FromBytesWide(std::span<const std::uint8_t> bytes);
   // Uniformly random element (64 extra random bits, statistical distance < 2^-64... ×2^-64).
   static Result<MontField> Random();
+  // Fills `out` with independent uniform elements from one call to the system RNG (the same
+  // distribution as Random(); cheaper when many are needed at once).
+  static Result<void> RandomMany(std::span<MontField> out);
 
   // Canonical (non-Montgomery) limbs.
   Limbs ToCanonical() const {

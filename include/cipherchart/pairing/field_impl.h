@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstring>
+#include <vector>
 
 #include "cipherchart/common/random.h"
 #include "cipherchart/common/secret.h"
@@ -66,6 +67,17 @@ Result<MontField<P>> MontField<P>::Random() {
   MontField out = FromBytesWide(buf);
   SecureWipe(buf.data(), buf.size());
   return out;
+}
+
+template <class P>
+Result<void> MontField<P>::RandomMany(std::span<MontField> out) {
+  constexpr std::size_t kEach = kBytes + 16;  // 128 extra bits: bias below 2^-128, as Random()
+  std::vector<std::uint8_t> buf(out.size() * kEach);
+  if (auto ok = FillRandom(buf); !ok) return std::unexpected(ok.error());
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out[i] = FromBytesWide(std::span(buf).subspan(i * kEach, kEach));
+  SecureWipe(buf.data(), buf.size());
+  return {};
 }
 
 template <class P>
