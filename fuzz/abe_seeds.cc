@@ -11,6 +11,7 @@
 #include "cipherchart/abe/authority.h"
 #include "cipherchart/abe/fame_serialize.h"
 #include "cipherchart/pairing/pairing.h"
+#include "src/abe/keystore_internal.h"
 
 namespace cipherchart::fuzz {
 namespace {
@@ -153,11 +154,64 @@ void WriteAuthoritySeeds(const fs::path& root) {
   for (const auto& chain : chains) w.Add(Must(abe::EncodeChain(chain), "chain"));
 }
 
+// ---- keystore plaintexts (src/abe/keystore_internal.h) ----
+
+// The public key that belongs to FixedMasterKey() (what Setup would have published with it:
+// [A]_2 = (h^a1, h^a2, h), T_t = e(g, h)^(d_t a_t + d_3)), so that Authority::FromParts accepts
+// the pair.
+abe::fame::PublicKey PublicKeyOfFixedMasterKey() {
+  const G2 h = G2::Generator();
+  abe::fame::PublicKey pk;
+  pk.h_a = {h.MulVartime(Fr::FromU64(11)), h.MulVartime(Fr::FromU64(12)), h};
+  const pairing::Gt e = pairing::Pairing(G1::Generator(), h);
+  pk.t[0] = e.PowVartime(Fr::FromU64(15) * Fr::FromU64(11) + Fr::FromU64(17));
+  pk.t[1] = e.PowVartime(Fr::FromU64(16) * Fr::FromU64(12) + Fr::FromU64(17));
+  return pk;
+}
+
+void WriteKeystoreSeeds(const fs::path& root) {
+  Writer w(root, "fuzz_keystore_payload");
+  constexpr std::uint64_t kFrom = 1'700'000'000, kTo = 1'900'000'000;
+  const abe::fame::PublicKey pk = PublicKeyOfFixedMasterKey();
+  const envelope::Ed25519SigningKey& root_key = FuzzRootKey();  // seed 32 x 0x5A
+  const envelope::Ed25519SigningKey sub_key = FixedSigningKey(0x6B);
+  const abe::Certificate root_cert = Must(abe::IssueCertificate(kFuzzRootNamespace, pk, root_key.public_key(),
+                                                                kFuzzRootNamespace, root_key, kFrom, kTo),
+                                          "root certificate");
+  const abe::Certificate sub_cert =
+      Must(abe::IssueCertificate("hospital_a.\"intensive care\"", pk, sub_key.public_key(),
+                                 kFuzzRootNamespace, root_key, kFrom, kTo),
+           "sub certificate");
+  // A root authority (chain of one) and a sub-authority (chain of two), both holding FixedMasterKey().
+  const abe::Authority root_authority =
+      Must(abe::Authority::FromParts(FixedMasterKey(), FixedSigningKey(0x5A), {root_cert}), "root authority");
+  const abe::Authority sub_authority =
+      Must(abe::Authority::FromParts(FixedMasterKey(), FixedSigningKey(0x6B), {root_cert, sub_cert}),
+           "sub-authority");
+  for (const abe::Authority* a : {&root_authority, &sub_authority}) {
+    w.Add(Must(abe::internal::SerializeAuthoritySecrets(*a), "authority secrets").span());
+  }
+  // A standard and a delegable user key.
+  const abe::PublicParamsId id = Must(abe::FamePublicParamsId(pk), "public-parameter id");
+  const abe::UserKey standard{kFuzzRootNamespace, id,
+                              FixedSecretKey({"hospital_a.role:doctor", "hospital_a.years#3=1"}, 3)};
+  abe::UserKey delegable{"hospital_a.\"intensive care\"", id,
+                         FixedSecretKey({"hospital_a.\"intensive care\".role:nurse"}, 4)};
+  for (std::uint64_t basis_seed : {100, 200}) {
+    const abe::fame::SecretKey b = FixedSecretKey({"hospital_a.\"intensive care\".role:nurse"}, basis_seed);
+    delegable.key.delegation.push_back({b.k0, b.k, b.kp});
+  }
+  for (const abe::UserKey* k : {&standard, static_cast<const abe::UserKey*>(&delegable)}) {
+    w.Add(Must(abe::internal::SerializeUserKeyPayload(*k), "user key payload").span());
+  }
+}
+
 }  // namespace
 
 void WriteAbeSeeds(const fs::path& root) {
   WriteFameSeeds(root);
   WriteAuthoritySeeds(root);
+  WriteKeystoreSeeds(root);
 }
 
 }  // namespace cipherchart::fuzz

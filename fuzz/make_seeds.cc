@@ -1,7 +1,7 @@
 // fuzz_make_seeds DIR: writes a small seed corpus for every fuzz target into DIR/<target>/
 // (valid encodings of a few points, scalars and GT elements, well-formed hash-to-curve inputs,
-// FAME objects, authority certificates and chains, envelopes), so that the fuzzers start from
-// inputs that pass the decoders' cheap checks. The corpus is generated at run time by
+// FAME objects, authority certificates and chains, keystore plaintexts, envelopes), so that the
+// fuzzers start from inputs that pass the decoders' cheap checks. The corpus is generated at run time by
 // scripts/fuzz-smoke and never committed.
 #include <array>
 #include <cstdint>

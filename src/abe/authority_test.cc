@@ -11,15 +11,14 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "cipherchart/abe/fame_serialize.h"
 #include "src/abe/glue_test_util.h"
+#include "src/abe/serialize_test_util.h"
 
 namespace cipherchart::abe {
 namespace {
@@ -530,24 +529,6 @@ TEST(AuthorityDecoder, Chains) {
 
 // ---- known-answer vectors ----------------------------------------------------------------------
 
-std::string Hex(std::span<const std::uint8_t> b) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (const std::uint8_t x : b) {
-    out.push_back(kDigits[x >> 4]);
-    out.push_back(kDigits[x & 15]);
-  }
-  return out;
-}
-
-Bytes FromHex(std::string_view hex) {
-  Bytes out;
-  auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
-    out.push_back(static_cast<std::uint8_t>(nibble(hex[i]) * 16 + nibble(hex[i + 1])));
-  return out;
-}
-
 // A fixed chain: hospital_a (self-signed) -> hospital_a.cardiology -> hospital_a.cardiology."intensive
 // care" (a quoted namespace part).
 std::vector<Certificate> KatChain() {
@@ -581,8 +562,7 @@ std::map<std::string, std::string> KatVectors() {
 TEST(AuthorityKat, MatchesStoredVectors) {
   const std::string path = std::string(CIPHERCHART_ABE_TESTDATA) + "/authority_vectors.txt";
   const auto generated = KatVectors();
-  const char* regen = std::getenv("CIPHERCHART_REGENERATE_VECTORS");
-  if (regen != nullptr && std::string(regen) == "1") {
+  if (RegenerateVectors()) {
     std::ofstream out(path);
     out << "# Authority certificates and a chain (docs/formats.md, \"Authority certificate\", \"Certificate "
            "chain\"), version 1.\n"
@@ -593,18 +573,7 @@ TEST(AuthorityKat, MatchesStoredVectors) {
     for (const auto& [name, hex] : generated) out << name << ' ' << hex << '\n';
     GTEST_SKIP() << "rewrote " << path;
   }
-  std::ifstream in(path);
-  ASSERT_TRUE(in) << path;
-  std::map<std::string, std::string> stored;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream fields(line);
-    std::string name;
-    std::string hex;
-    fields >> name >> hex;
-    stored[name] = hex;
-  }
+  auto stored = ReadVectors(path);
   ASSERT_EQ(stored.size(), generated.size());
   for (const auto& [name, hex] : generated)
     EXPECT_EQ(stored[name], hex) << name << " differs: the format changed";

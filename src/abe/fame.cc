@@ -9,9 +9,9 @@
 #include <string>
 #include <unordered_map>
 
-#include "cipherchart/envelope/kdf.h"
 #include "cipherchart/pairing/hash_to_curve.h"
 #include "src/abe/hashed_bases.h"
+#include "src/abe/scheme_internal.h"
 
 namespace cipherchart::abe::fame {
 namespace {
@@ -21,27 +21,12 @@ using detail::AttributeHashInput;
 using detail::ColumnHashInput;
 using detail::GeneratorBase;
 using detail::HashedBase;
+using detail::MulByPublic;
+using detail::MulBySmall;
+using detail::MulG2Generator;
+using detail::RandomNonZero;
 using detail::Term;
-using pairing::u64;
-
-Result<Fr> RandomNonZero() {
-  for (;;) {
-    auto r = Fr::Random();
-    if (!r) return std::unexpected(r.error());
-    if (!r->IsZero()) return *r;  // probability 2^-255 of looping: public, not secret-dependent
-  }
-}
-
-template <class T>
-void Wipe(T& v) {
-  SecureWipe(static_cast<void*>(&v), sizeof(v));
-}
-
-// Generator multiples through a fixed-base table built once.
-G2 MulG2Generator(const Fr& k) {
-  static const pairing::FixedBaseTable<G2> table(G2::Generator());
-  return table.Mul(k);
-}
+using detail::Wipe;
 
 // (h^a1)^s1 and (h^a2)^s2 of an encapsulation, through fixed-base tables for public keys that
 // encrypt often (built at the second use: about 2 ms and 370 KB per key; at most kMaxKeys kept,
@@ -91,36 +76,9 @@ class PublicKeyTables {
   std::size_t built_ = 0;
 };
 
-// k * P for a public scalar k and a point that may be secret: double-and-add over the bits of
-// the public k only. Reconstruction coefficients are usually 1, -1 or small.
-template <class Point>
-Point MulByPublic(const Point& p, const Fr& k) {
-  if (k.IsOne()) return p;
-  if ((-k).IsOne()) return -p;
-  const auto c = k.ToCanonical();
-  if (c[1] == 0 && c[2] == 0 && c[3] == 0) return p.MulVartime(c);
-  const auto n = (-k).ToCanonical();
-  if (n[1] == 0 && n[2] == 0 && n[3] == 0) return -p.MulVartime(n);
-  return p.MulVartime(c);
-}
-
-// M_ij * P for a small public integer (LSSS entries).
-G1 MulBySmall(const G1& p, std::int64_t m) {
-  if (m == 0) return G1::Identity();
-  if (m == 1) return p;
-  if (m == -1) return -p;
-  const u64 mag = m < 0 ? u64(0) - u64(m) : u64(m);
-  const G1 r = p.MulVartime(std::array<u64, 1>{mag});
-  return m < 0 ? -r : r;
-}
-
-// The KEM key: HKDF-SHA-256 (RFC 5869) of the GT encoding, no salt, fixed info.
+// The KEM key (detail::DeriveKemKey) with CP-ABE's info string.
 Result<SecretBytes> DeriveKey(const Gt& shared) {
-  auto ikm = shared.ToBytes();
-  static constexpr std::string_view kInfo = "cipherchart fame kem v1";
-  auto key = envelope::HkdfSha256(ikm, {}, pairing::AsBytes(kInfo), 32);
-  SecureWipe(ikm.data(), ikm.size());
-  return key;
+  return detail::DeriveKemKey(shared, "cipherchart fame kem v1");
 }
 
 }  // namespace

@@ -12,10 +12,10 @@
 #include <utility>
 #include <vector>
 
-#include "cipherchart/envelope/kdf.h"
 #include "cipherchart/pairing/hash_to_curve.h"
 #include "src/abe/fame_kp_internal.h"
 #include "src/abe/hashed_bases.h"
+#include "src/abe/scheme_internal.h"
 
 namespace cipherchart::abe::fame_kp {
 namespace {
@@ -23,69 +23,24 @@ namespace {
 using detail::AddProducts;
 using detail::GeneratorBase;
 using detail::HashedBase;
+using detail::MulByPublic;
+using detail::MulBySmall;
+using detail::MulG2Generator;
+using detail::RandomNonZero;
 using detail::TaggedHashInput;
 using detail::Term;
+using detail::Wipe;
 using internal::ScalarSource;
 using pairing::u64;
-
-// The helpers below are the ones of fame.cc (kept private there).
-
-Result<Fr> RandomNonZero(const ScalarSource& random) {
-  for (;;) {
-    auto r = random();
-    if (!r) return std::unexpected(r.error());
-    if (!r->IsZero()) return *r;  // probability 2^-255 of looping: public, not secret-dependent
-  }
-}
-
-template <class T>
-void Wipe(T& v) {
-  SecureWipe(static_cast<void*>(&v), sizeof(v));
-}
-
-// Generator multiples through a fixed-base table built once.
-G2 MulG2Generator(const Fr& k) {
-  static const pairing::FixedBaseTable<G2> table(G2::Generator());
-  return table.Mul(k);
-}
-
-// k * P for a public scalar k and a point that may be secret: double-and-add over the bits of
-// the public k only (the group law is complete, so the point does not steer any branch).
-// Reconstruction coefficients are usually 1, -1 or small.
-template <class Point>
-Point MulByPublic(const Point& p, const Fr& k) {
-  if (k.IsOne()) return p;
-  if ((-k).IsOne()) return -p;
-  const auto c = k.ToCanonical();
-  if (c[1] == 0 && c[2] == 0 && c[3] == 0) return p.MulVartime(c);
-  const auto n = (-k).ToCanonical();
-  if (n[1] == 0 && n[2] == 0 && n[3] == 0) return -p.MulVartime(n);
-  return p.MulVartime(c);
-}
-
-// M_ij * P for a small public integer (LSSS entries), P possibly secret.
-G1 MulBySmall(const G1& p, std::int64_t m) {
-  if (m == 0) return G1::Identity();
-  if (m == 1) return p;
-  if (m == -1) return -p;
-  const u64 mag = m < 0 ? u64(0) - u64(m) : u64(m);
-  const G1 r = p.MulVartime(std::array<u64, 1>{mag});
-  return m < 0 ? -r : r;
-}
 
 // An LSSS entry as a scalar (public).
 Fr EntryToFr(std::int64_t m) {
   return m >= 0 ? Fr::FromU64(static_cast<u64>(m)) : -Fr::FromU64(u64(0) - static_cast<u64>(m));
 }
 
-// The KEM key: HKDF-SHA-256 (RFC 5869) of the GT encoding, no salt, fixed info. The info
-// differs from CP-ABE's, so the two schemes never derive the same key from the same value.
+// The KEM key (detail::DeriveKemKey) with KP-ABE's info string, not CP-ABE's.
 Result<SecretBytes> DeriveKey(const Gt& shared) {
-  auto ikm = shared.ToBytes();
-  static constexpr std::string_view kInfo = "cipherchart fame-kp kem v1";
-  auto key = envelope::HkdfSha256(ikm, {}, pairing::AsBytes(kInfo), 32);
-  SecureWipe(ikm.data(), ikm.size());
-  return key;
+  return detail::DeriveKemKey(shared, "cipherchart fame-kp kem v1");
 }
 
 Result<Fr> OsScalar() { return Fr::Random(); }

@@ -17,71 +17,32 @@ namespace cipherchart::abe::fame_kp {
 namespace {
 
 using detail::Bytes;
-using detail::Indexed;
-using detail::kG1CompressedSize;
 using detail::kG2CompressedSize;
 using detail::kHeaderSize;
 using detail::Reader;
-using detail::TakeG1s;
 using detail::TakeG2s;
 using detail::Writer;
 
+static_assert(kSerializedPublicKeySize == detail::kPublicKeySize &&
+              kSerializedMasterKeySize == detail::kMasterKeySize);
+
 }  // namespace
 
-// ---- Public key: magic, version, h_a (3 x G2), t (2 x GT). ----
+// ---- Public key and master key: laid out as CP-ABE's (serialize_internal.h). ----
 std::vector<std::uint8_t> Serialize(const PublicKey& pk) {
-  std::vector<std::uint8_t> out(kSerializedPublicKeySize);
-  Writer w(out);
-  w.PutHeader(kPublicKeyMagic, kSerializationVersion);
-  for (const auto& p : pk.h_a) w.PutG2(p);
-  for (const auto& t : pk.t) w.Put(t.ToBytes());
-  return out;
+  return detail::SerializePublicKey(pk, kPublicKeyMagic, kSerializationVersion);
 }
-
 Result<PublicKey> ParsePublicKey(Bytes bytes) {
-  Reader r(bytes, "fame-kp public key");
-  CC_TRY(header, r.Header(kPublicKeyMagic, kSerializationVersion));
-  PublicKey pk;
-  CC_TRY(h_a, TakeG2s<3>(r, "h_a"));
-  pk.h_a = *h_a;
-  for (std::size_t i = 0; i < 2; ++i) {
-    CC_TRY(t, r.TakeGt(Indexed("t", i)));
-    pk.t[i] = *t;
-  }
-  CC_TRY(end, r.End());
-  return pk;
+  return detail::ParsePublicKey<PublicKey>(bytes, "fame-kp public key", kPublicKeyMagic,
+                                           kSerializationVersion);
 }
 
-// ---- Master key: magic, version, a (2 x Fr), b (2 x Fr), g_d (3 x G1). ----
 SecretBytes Serialize(const MasterKey& msk) {
-  SecretBytes out(kSerializedMasterKeySize);
-  Writer w(out.span());
-  w.PutHeader(kMasterKeyMagic, kSerializationVersion);
-  for (const auto& s : msk.a) w.PutFr(s);
-  for (const auto& s : msk.b) w.PutFr(s);
-  for (const auto& p : msk.g_d) w.PutG1(p);
-  return out;
+  return detail::SerializeMasterKey(msk, kMasterKeyMagic, kSerializationVersion);
 }
-
 Result<MasterKey> ParseMasterKey(Bytes bytes) {
-  Reader r(bytes, "fame-kp master key");
-  CC_TRY(header, r.Header(kMasterKeyMagic, kSerializationVersion));
-  MasterKey msk;
-  for (std::size_t i = 0; i < 2; ++i) {
-    CC_TRY(s, r.TakeFr(Indexed("a", i)));
-    msk.a[i] = *s;
-    *s = Fr::Zero();
-  }
-  for (std::size_t i = 0; i < 2; ++i) {
-    CC_TRY(s, r.TakeFr(Indexed("b", i)));
-    msk.b[i] = *s;
-    *s = Fr::Zero();
-  }
-  CC_TRY(g_d, TakeG1s<3>(r, "g_d"));
-  msk.g_d = *g_d;
-  *g_d = {};
-  CC_TRY(end, r.End());
-  return msk;
+  return detail::ParseMasterKey<MasterKey>(bytes, "fame-kp master key", kMasterKeyMagic,
+                                           kSerializationVersion);
 }
 
 // ---- Secret key: magic, version, policy length (u32), policy text, k0 (3 x G2), row count
@@ -95,16 +56,13 @@ Result<SecretBytes> Serialize(const SecretKey& sk) {
                     std::to_string(sk.matrix.rows.size()) +
                     " rows (must be equal, 1 ..= " + std::to_string(kMaxLsssRows) + ")");
   }
-  SecretBytes out(kHeaderSize + detail::PolicySize(sk.policy) + 3 * kG2CompressedSize + 4 +
-                  sk.k.size() * 3 * kG1CompressedSize);
+  SecretBytes out(kHeaderSize + detail::PolicySize(sk.policy) + 3 * kG2CompressedSize +
+                  detail::G1RowsSize(sk.k.size()));
   Writer w(out.span());
   w.PutHeader(kSecretKeyMagic, kSerializationVersion);
   detail::PutPolicy(w, sk.policy);
   for (const auto& p : sk.k0) w.PutG2(p);
-  w.PutU32(static_cast<std::uint32_t>(sk.k.size()));
-  for (const auto& row : sk.k) {
-    for (const auto& p : row) w.PutG1(p);
-  }
+  detail::PutG1Rows(w, sk.k);
   return out;
 }
 
@@ -117,19 +75,7 @@ Result<SecretKey> ParseSecretKey(Bytes bytes) {
   sk.matrix = std::move(policy->matrix);
   CC_TRY(k0, TakeG2s<3>(r, "k0"));
   sk.k0 = *k0;
-  const std::size_t rows_offset = r.pos();
-  CC_TRY(rows, r.TakeUint(4, "row count"));
-  if (*rows != sk.matrix.rows.size()) {
-    return r.Failure(
-        ErrorCode::kInvalidEncoding, rows_offset, "row count",
-        std::to_string(*rows) + " rows, but the policy compiles to " + std::to_string(sk.matrix.rows.size()));
-  }
-  sk.k.resize(*rows);
-  for (std::size_t i = 0; i < *rows; ++i) {
-    CC_TRY(row, TakeG1s<3>(r, Indexed("k", i)));
-    sk.k[i] = *row;
-    *row = {};
-  }
+  CC_TRY(rows, detail::TakeG1Rows(r, sk.matrix.rows.size(), "k", sk.k));
   CC_TRY(end, r.End());
   return sk;
 }

@@ -17,39 +17,24 @@
 #include <fstream>
 #include <map>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "cipherchart/pairing/curve.h"
 #include "src/abe/fame_kp_internal.h"
-#include "src/abe/fame_kp_test_fixture.h"
+#include "src/abe/fame_test_fixture.h"
+#include "src/abe/serialize_test_util.h"
 #include "src/envelope/test_random.h"
 
 namespace cipherchart::abe::fame_kp {
 namespace {
 
-using Bytes = std::vector<std::uint8_t>;
-
-Bytes ToVector(std::span<const std::uint8_t> s) { return {s.begin(), s.end()}; }
-
-std::string Hex(std::span<const std::uint8_t> b) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (const std::uint8_t x : b) {
-    out.push_back(kDigits[x >> 4]);
-    out.push_back(kDigits[x & 15]);
-  }
-  return out;
-}
-
-Bytes FromHex(std::string_view hex) {
-  Bytes out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  }
-  return out;
-}
+using abe::testing::Bytes;
+using abe::testing::CheckMutations;
+using abe::testing::FromHex;
+using abe::testing::Hex;
+using abe::testing::kFieldModulusBytes;
+using abe::testing::ToVector;
 
 std::unique_ptr<PolicyNode> Policy(std::string_view text) {
   auto p = ParsePolicy(text);
@@ -180,44 +165,6 @@ TEST(FameKpSerializeRefusals, EncodersRefuseWhatDecodersWouldRefuse) {
   EXPECT_NE(sk.error().message().find("row components"), std::string::npos) << sk.error().message();
 }
 
-// For every single-byte change (XOR with each mask) parsing either fails with a message or
-// yields an object that re-serialises to the changed bytes (so a different object from the
-// original: the encodings are canonical); every truncation and one extra byte fail with
-// kInvalidEncoding.
-template <class Parse, class Reserialize>
-void CheckMutations(const Bytes& good, Parse parse, Reserialize reserialize,
-                    const std::vector<std::uint8_t>& masks, std::size_t max_accepted) {
-  ASSERT_TRUE(parse(good).has_value());
-  std::size_t accepted = 0;
-  for (std::size_t i = 0; i < good.size(); ++i) {
-    for (const std::uint8_t mask : masks) {
-      Bytes bad = good;
-      bad[i] ^= mask;
-      auto r = parse(bad);
-      if (r.has_value()) {
-        ++accepted;
-        EXPECT_EQ(reserialize(*r), bad) << "byte " << i << " mask " << int{mask};
-      } else {
-        EXPECT_FALSE(r.error().message().empty());
-      }
-    }
-  }
-  // Only a few flips may give another valid encoding: the sign bit (0x20) of a point (-P is as
-  // valid as P), a character of a name or policy that stays valid, any scalar below r.
-  EXPECT_LE(accepted, max_accepted);
-  for (std::size_t n = 0; n < good.size(); ++n) {
-    auto r = parse(Bytes(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n)));
-    ASSERT_FALSE(r.has_value()) << "truncated to " << n;
-    EXPECT_EQ(r.error().code(), ErrorCode::kInvalidEncoding) << n;
-  }
-  Bytes longer = good;
-  longer.push_back(0);
-  auto r = parse(longer);
-  ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidEncoding);
-  EXPECT_NE(r.error().message().find("trailing"), std::string::npos) << r.error().message();
-}
-
 // Small objects of each type for the byte-flip tests (a 2-row key, a 2-attribute ciphertext).
 struct SmallObjects {
   SetupResult keys;
@@ -296,10 +243,7 @@ TEST(FameKpSerializeErrors, MagicVersionAndPoints) {
   // x = p: a non-canonical coordinate in the second attribute's c[1][2].
   bad = ct;
   const std::size_t c12 = 5 + 288 + 2 + (2 + 3 + 144) + (2 + 3) + 2 * 48;
-  const Bytes p_bytes = {0x1a, 0x01, 0x11, 0xea, 0x39, 0x7f, 0xe6, 0x9a, 0x4b, 0x1b, 0xa7, 0xb6,
-                         0x43, 0x4b, 0xac, 0xd7, 0x64, 0x77, 0x4b, 0x84, 0xf3, 0x85, 0x12, 0xbf,
-                         0x67, 0x30, 0xd2, 0xa0, 0xf6, 0xb0, 0xf6, 0x24, 0x1e, 0xab, 0xff, 0xfe,
-                         0xb1, 0x53, 0xff, 0xff, 0xb9, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xaa, 0xab};
+  const auto& p_bytes = kFieldModulusBytes;
   std::copy(p_bytes.begin(), p_bytes.end(), bad.begin() + static_cast<std::ptrdiff_t>(c12));
   bad[c12] |= 0x80;
   r = ParseCiphertext(bad);
@@ -427,26 +371,11 @@ std::map<std::string, std::string> KatVectors() {
 
 std::string VectorsPath() { return std::string(CIPHERCHART_FAME_TESTDATA) + "/fame_kp_vectors.txt"; }
 
-std::map<std::string, std::string> StoredVectors() {
-  std::ifstream in(VectorsPath());
-  EXPECT_TRUE(in) << VectorsPath();
-  std::map<std::string, std::string> stored;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream fields(line);
-    std::string name;
-    std::string hex;
-    fields >> name >> hex;
-    stored[name] = hex;
-  }
-  return stored;
-}
+std::map<std::string, std::string> StoredVectors() { return abe::testing::ReadVectors(VectorsPath()); }
 
 TEST(FameKpSerializeKat, MatchesStoredVectors) {
   const auto generated = KatVectors();
-  const char* regen = std::getenv("CIPHERCHART_REGENERATE_VECTORS");
-  if (regen != nullptr && std::string(regen) == "1") {
+  if (abe::testing::RegenerateVectors()) {
     std::ofstream out(VectorsPath());
     out << "# FAME KP-ABE object encodings (docs/formats.md, \"ABE objects (FAME KP-ABE)\"), format version "
            "1.\n"

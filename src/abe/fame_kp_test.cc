@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "src/abe/fame_kp_internal.h"
-#include "src/abe/fame_kp_test_fixture.h"
+#include "src/abe/fame_test_fixture.h"
 #include "src/abe/hashed_bases.h"
 #include "src/abe/policy_test_util.h"
 

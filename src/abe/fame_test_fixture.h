@@ -1,17 +1,22 @@
-// A FAME Setup shared by every test of a suite (Setup costs a few group exponentiations; the
-// tests only need one authority).
+// A FAME Setup (CP-ABE or KP-ABE) shared by every test of a suite (Setup costs a few group
+// exponentiations; the tests only need one authority).
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <utility>
+
 #include "cipherchart/abe/fame.h"
+#include "cipherchart/abe/fame_kp.h"
 
-namespace cipherchart::abe::fame::testing {
+namespace cipherchart::abe::testing {
 
-class FameKeysFixture : public ::testing::Test {
+// keys_ is the result of kSetup(), made once per suite.
+template <class SetupResult, Result<SetupResult> (*kSetup)()>
+class SchemeKeysFixture : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto s = fame::Setup();
+    auto s = kSetup();
     ASSERT_TRUE(s.has_value());
     keys_ = new SetupResult(std::move(*s));
   }
@@ -22,4 +27,12 @@ class FameKeysFixture : public ::testing::Test {
   static inline SetupResult* keys_ = nullptr;
 };
 
+}  // namespace cipherchart::abe::testing
+
+namespace cipherchart::abe::fame::testing {
+using FameKeysFixture = abe::testing::SchemeKeysFixture<SetupResult, &fame::Setup>;
 }  // namespace cipherchart::abe::fame::testing
+
+namespace cipherchart::abe::fame_kp::testing {
+using FameKpKeysFixture = abe::testing::SchemeKeysFixture<SetupResult, &fame_kp::Setup>;
+}  // namespace cipherchart::abe::fame_kp::testing

@@ -7,6 +7,7 @@
 
 #include "cipherchart/abe/fame_serialize.h"
 #include "src/abe/atomic_file.h"
+#include "src/abe/keystore_internal.h"
 #include "src/envelope/wire.h"
 
 namespace cipherchart::abe {
@@ -75,8 +76,12 @@ Error Nested(std::string_view format, std::string_view field, std::size_t at, co
 constexpr std::string_view kAuthorityFormat = "authority keystore";
 constexpr std::string_view kUserFormat = "user keystore";
 
+}  // namespace
+
+namespace internal {
+
 // magic, version, u32 master key length, master key, Ed25519 seed, u32 chain length, chain.
-Result<SecretBytes> AuthoritySecret(const Authority& authority) {
+Result<SecretBytes> SerializeAuthoritySecrets(const Authority& authority) {
   const SecretBytes msk = fame::Serialize(authority.master_key());
   auto chain = EncodeChain(authority.chain());
   if (!chain) return std::unexpected(chain.error());
@@ -92,8 +97,8 @@ Result<SecretBytes> AuthoritySecret(const Authority& authority) {
   return std::move(w).Finish();
 }
 
-Result<Authority> ParseAuthoritySecret(const SecretBytes& secret) {
-  Reader r(secret.span(), kAuthorityFormat);
+Result<Authority> ParseAuthoritySecrets(std::span<const std::uint8_t> bytes) {
+  Reader r(bytes, kAuthorityFormat);
   if (auto ok = ReadHeader(r, kAuthoritySecretsMagic, kAuthorityFormat); !ok)
     return std::unexpected(ok.error());
   auto msk_len =
@@ -120,7 +125,7 @@ Result<Authority> ParseAuthoritySecret(const SecretBytes& secret) {
 }
 
 // magic, version, u16 namespace length, namespace, public-parameter id, u32 key length, key.
-Result<SecretBytes> UserKeySecret(const UserKey& key) {
+Result<SecretBytes> SerializeUserKeyPayload(const UserKey& key) {
   if (auto ok = ValidateNamespace(key.authority_namespace); !ok) return std::unexpected(ok.error());
   auto sk = fame::Serialize(key.key);
   if (!sk) return std::unexpected(sk.error());
@@ -135,8 +140,8 @@ Result<SecretBytes> UserKeySecret(const UserKey& key) {
   return std::move(w).Finish();
 }
 
-Result<UserKey> ParseUserKeySecret(const SecretBytes& secret) {
-  Reader r(secret.span(), kUserFormat);
+Result<UserKey> ParseUserKeyPayload(std::span<const std::uint8_t> bytes) {
+  Reader r(bytes, kUserFormat);
   if (auto ok = ReadHeader(r, kUserKeyMagic, kUserFormat); !ok) return std::unexpected(ok.error());
   UserKey out;
   auto ns_len = r.Length16("namespace length", 1, kMaxNamespaceSize);
@@ -163,13 +168,13 @@ Result<UserKey> ParseUserKeySecret(const SecretBytes& secret) {
   return out;
 }
 
-}  // namespace
+}  // namespace internal
 
 Result<std::vector<std::uint8_t>> SealAuthority(const Authority& authority, const SecretBytes& passphrase,
                                                 const envelope::Argon2Params& params,
                                                 const envelope::Argon2Limits& limits,
                                                 envelope::RandomSource& rng) {
-  auto secret = AuthoritySecret(authority);
+  auto secret = internal::SerializeAuthoritySecrets(authority);
   if (!secret) return std::unexpected(secret.error());
   return envelope::SealWithPassphrase(*secret, passphrase, kAuthorityKeyPurpose, params, limits, rng);
 }
@@ -178,7 +183,7 @@ Result<Authority> OpenAuthority(std::span<const std::uint8_t> blob, const Secret
                                 const envelope::Argon2Limits& limits) {
   auto secret = envelope::OpenWithPassphrase(blob, passphrase, kAuthorityKeyPurpose, limits);
   if (!secret) return std::unexpected(secret.error());
-  return ParseAuthoritySecret(*secret);
+  return internal::ParseAuthoritySecrets(secret->span());
 }
 
 Result<void> SealAuthorityToFile(const std::filesystem::path& path, const Authority& authority,
@@ -200,7 +205,7 @@ Result<std::vector<std::uint8_t>> SealUserKey(const UserKey& key, const SecretBy
                                               const envelope::Argon2Params& params,
                                               const envelope::Argon2Limits& limits,
                                               envelope::RandomSource& rng) {
-  auto secret = UserKeySecret(key);
+  auto secret = internal::SerializeUserKeyPayload(key);
   if (!secret) return std::unexpected(secret.error());
   return envelope::SealWithPassphrase(*secret, passphrase, kUserKeyPurpose, params, limits, rng);
 }
@@ -209,7 +214,7 @@ Result<UserKey> OpenUserKey(std::span<const std::uint8_t> blob, const SecretByte
                             const envelope::Argon2Limits& limits) {
   auto secret = envelope::OpenWithPassphrase(blob, passphrase, kUserKeyPurpose, limits);
   if (!secret) return std::unexpected(secret.error());
-  return ParseUserKeySecret(*secret);
+  return internal::ParseUserKeyPayload(secret->span());
 }
 
 Result<void> SealUserKeyToFile(const std::filesystem::path& path, const UserKey& key,

@@ -1,16 +1,27 @@
 // Keystores (keystore.h): round trips through bytes and files, wrong passphrases and purposes,
-// the Argon2 limits, atomic 0600 files.
+// the Argon2 limits, atomic 0600 files; and the sealed plaintexts themselves (keystore_internal.h):
+// layout, byte flips, truncations and known-answer vectors.
+//
+// Known-answer vectors: the "CCAS" and "CCUK" plaintexts of fixed objects (FAME master keys and
+// secret keys from fixed scalars, Ed25519 keys from fixed seeds, certificates signed with them:
+// Ed25519 is deterministic), one "name hex" line each in testdata/keystore_vectors.txt. To
+// regenerate after an intentional format change (and bump kKeystoreVersion):
+//   CIPHERCHART_REGENERATE_VECTORS=1 ./abe_glue_test --gtest_filter='KeystoreKat*'
 #include "cipherchart/abe/keystore.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <fstream>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cipherchart/abe/fame_serialize.h"
 #include "src/abe/glue_test_util.h"
+#include "src/abe/keystore_internal.h"
 
 namespace cipherchart::abe {
 namespace {
@@ -211,6 +222,451 @@ TEST(Keystore, FileErrorsNameThePath) {
   auto r = OpenUserKeyFile(big, Passphrase(), kTestLimits);
   ASSERT_FALSE(r.has_value());
   EXPECT_NE(r.error().message().find("larger than"), std::string::npos) << r.error().message();
+}
+
+// ---- the sealed plaintexts (keystore_internal.h) -----------------------------------------------
+
+using internal::ParseAuthoritySecrets;
+using internal::ParseUserKeyPayload;
+using internal::SerializeAuthoritySecrets;
+using internal::SerializeUserKeyPayload;
+using pairing::Fr;
+
+bool Contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+
+Bytes AuthorityPayload(const Authority& authority) {
+  auto s = SerializeAuthoritySecrets(authority);
+  EXPECT_TRUE(s.has_value()) << s.error().ToString();
+  return s ? ToVector(*s) : Bytes{};
+}
+
+Bytes UserKeyPayload(const UserKey& key) {
+  auto s = SerializeUserKeyPayload(key);
+  EXPECT_TRUE(s.has_value()) << s.error().ToString();
+  return s ? ToVector(*s) : Bytes{};
+}
+
+// A FAME master key from fixed scalars: a = (s+1, s+2), b = (s+3, s+4), g^d for d = (s+5, s+6, s+7).
+fame::MasterKey FixedMasterKey(std::uint64_t s) {
+  fame::MasterKey msk;
+  msk.a = {Fr::FromU64(s + 1), Fr::FromU64(s + 2)};
+  msk.b = {Fr::FromU64(s + 3), Fr::FromU64(s + 4)};
+  for (std::size_t i = 0; i < 3; ++i)
+    msk.g_d[i] = pairing::G1::Generator().MulVartime(Fr::FromU64(s + 5 + i));
+  return msk;
+}
+
+// The public key Setup would have published with FixedMasterKey(s): [A]_2 = (h^a1, h^a2, h) and
+// T_t = e(g, h)^(d_t a_t + d_3).
+fame::PublicKey FixedPublicKeyOf(std::uint64_t s) {
+  const pairing::G2 h = pairing::G2::Generator();
+  fame::PublicKey pk;
+  pk.h_a = {h.MulVartime(Fr::FromU64(s + 1)), h.MulVartime(Fr::FromU64(s + 2)), h};
+  const pairing::Gt e = pairing::Pairing(pairing::G1::Generator(), h);
+  for (std::uint64_t t = 0; t < 2; ++t)
+    pk.t[t] = e.PowVartime(Fr::FromU64(s + 5 + t) * Fr::FromU64(s + 1 + t) + Fr::FromU64(s + 7));
+  return pk;
+}
+
+// A FAME secret key with the given attribute names, every point a fixed multiple of a generator.
+fame::SecretKey FixedSecretKey(const std::vector<std::string>& names, std::uint64_t seed) {
+  fame::SecretKey sk;
+  for (std::size_t i = 0; i < 3; ++i) {
+    sk.k0[i] = pairing::G2::Generator().MulVartime(Fr::FromU64(seed + 10 + i));
+    sk.kp[i] = pairing::G1::Generator().MulVartime(Fr::FromU64(seed + 20 + i));
+  }
+  std::uint64_t k = seed + 30;
+  for (const auto& name : names) {
+    std::array<pairing::G1, 3> v;
+    for (auto& p : v) p = pairing::G1::Generator().MulVartime(Fr::FromU64(k++));
+    sk.k.emplace(name, v);
+  }
+  return sk;
+}
+
+envelope::Ed25519SigningKey SeedKey(std::uint8_t fill) {
+  auto key = envelope::Ed25519SigningKey::FromSeed(SecretBytes(Bytes(envelope::kEd25519SeedSize, fill)));
+  EXPECT_TRUE(key.has_value());
+  return std::move(*key);
+}
+
+Certificate Issue(std::string_view subject_namespace, const fame::PublicKey& pk,
+                  const envelope::Ed25519SigningKey& subject_key, std::string_view issuer_namespace,
+                  const envelope::Ed25519SigningKey& issuer_key) {
+  auto c = IssueCertificate(subject_namespace, pk, subject_key.public_key(), issuer_namespace, issuer_key,
+                            1'700'000'000, 2'000'000'000);
+  EXPECT_TRUE(c.has_value()) << c.error().ToString();
+  return *c;
+}
+
+Authority MustAuthority(Result<Authority> a) {
+  EXPECT_TRUE(a.has_value()) << a.error().ToString();
+  return std::move(*a);
+}
+
+// The fixed root authority hospital_a: master key FixedMasterKey(10), Ed25519 seed 32 x 0xA1,
+// self-signed.
+Authority KatRootAuthority() {
+  envelope::Ed25519SigningKey key = SeedKey(0xA1);
+  const Certificate cert = Issue("hospital_a", FixedPublicKeyOf(10), key, "hospital_a", key);
+  return MustAuthority(Authority::FromParts(FixedMasterKey(10), std::move(key), {cert}));
+}
+
+// The fixed sub-authority hospital_a."intensive care": master key FixedMasterKey(20), Ed25519
+// seed 32 x 0xB2, certified by KatRootAuthority's key (chain of two).
+Authority KatSubAuthority() {
+  const envelope::Ed25519SigningKey root_key = SeedKey(0xA1);
+  envelope::Ed25519SigningKey key = SeedKey(0xB2);
+  std::vector<Certificate> chain = {
+      Issue("hospital_a", FixedPublicKeyOf(10), root_key, "hospital_a", root_key),
+      Issue("hospital_a.\"intensive care\"", FixedPublicKeyOf(20), key, "hospital_a", root_key)};
+  return MustAuthority(Authority::FromParts(FixedMasterKey(20), std::move(key), std::move(chain)));
+}
+
+// A standard key of the root authority and a delegable key (two delegation bases) of the
+// sub-authority.
+UserKey KatUserKey() {
+  UserKey key;
+  key.authority_namespace = "hospital_a";
+  key.public_params_id = *FamePublicParamsId(FixedPublicKeyOf(10));
+  key.key = FixedSecretKey({"hospital_a.role:doctor", "hospital_a.ward:\"intensive care\""}, 1);
+  return key;
+}
+
+UserKey KatDelegableUserKey() {
+  UserKey key;
+  key.authority_namespace = "hospital_a.\"intensive care\"";
+  key.public_params_id = *FamePublicParamsId(FixedPublicKeyOf(20));
+  const std::vector<std::string> names = {"hospital_a.\"intensive care\".role:nurse"};
+  key.key = FixedSecretKey(names, 2);
+  for (std::uint64_t basis_seed : {100, 200}) {
+    const fame::SecretKey b = FixedSecretKey(names, basis_seed);
+    key.key.delegation.push_back({b.k0, b.k, b.kp});
+  }
+  return key;
+}
+
+// Where each field of a payload starts and how long it is (docs/formats.md, "Keystores").
+struct Field {
+  std::string name;
+  std::size_t at;
+  std::size_t size;
+};
+
+std::size_t BigEndian(const Bytes& b, std::size_t at, std::size_t width) {
+  std::size_t v = 0;
+  for (std::size_t i = 0; i < width; ++i) v = (v << 8) | b.at(at + i);
+  return v;
+}
+
+std::vector<Field> AuthorityFields(const Bytes& p) {
+  const std::size_t k = BigEndian(p, 5, 4);
+  const std::size_t c = BigEndian(p, 41 + k, 4);
+  return {{"magic", 0, 4},
+          {"version", 4, 1},
+          {"master key length", 5, 4},
+          {"master key", 9, k},
+          {"signing key seed", 9 + k, 32},
+          {"chain length", 41 + k, 4},
+          {"chain", 45 + k, c}};
+}
+
+std::vector<Field> UserKeyFields(const Bytes& p) {
+  const std::size_t n = BigEndian(p, 5, 2);
+  const std::size_t s = BigEndian(p, 39 + n, 4);
+  return {{"magic", 0, 4},
+          {"version", 4, 1},
+          {"namespace length", 5, 2},
+          {"namespace", 7, n},
+          {"public-parameter id", 7 + n, 32},
+          {"secret key length", 39 + n, 4},
+          {"secret key", 43 + n, s}};
+}
+
+bool DecoderCode(ErrorCode c) {
+  return c == ErrorCode::kInvalidEncoding || c == ErrorCode::kUnsupported || c == ErrorCode::kBadFlags ||
+         c == ErrorCode::kNonCanonical || c == ErrorCode::kNotOnCurve || c == ErrorCode::kNotInSubgroup;
+}
+
+// Every single-byte change (XOR with each mask) fails with a decoder code (or, for the
+// authority, FromParts's kInvalidArgument) and a message, or parses to an object that
+// re-serialises to the changed bytes, so to a different object than the original. Every
+// truncation fails with kInvalidEncoding naming the field it cut and where that field starts;
+// a trailing byte fails too.
+template <class Parse, class Reserialize>
+void CheckPayloadMutations(const Bytes& good, std::string_view format, const std::vector<Field>& fields,
+                           Parse parse, Reserialize reserialize, const std::vector<std::uint8_t>& masks,
+                           bool from_parts) {
+  ASSERT_TRUE(parse(good).has_value());
+  ASSERT_EQ(fields.back().at + fields.back().size, good.size());
+  std::size_t accepted = 0;
+  for (std::size_t i = 0; i < good.size(); ++i) {
+    for (const std::uint8_t mask : masks) {
+      Bytes bad = good;
+      bad[i] ^= mask;
+      auto r = parse(bad);
+      if (r.has_value()) {
+        ++accepted;
+        ASSERT_EQ(reserialize(*r), bad) << "byte " << i << " mask " << int{mask};
+      } else {
+        const ErrorCode code = r.error().code();
+        ASSERT_TRUE(DecoderCode(code) || (from_parts && code == ErrorCode::kInvalidArgument))
+            << "byte " << i << ": " << r.error().ToString();
+        ASSERT_TRUE(Contains(r.error().message(), std::string(format) + ": ") ||
+                    (from_parts && code == ErrorCode::kInvalidArgument))
+            << "byte " << i << ": " << r.error().message();
+      }
+    }
+  }
+  EXPECT_GT(accepted, 0u);  // names, ids, scalars b: some flips are other valid objects
+  for (std::size_t n = 0; n < good.size(); ++n) {
+    auto r = parse(Bytes(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n)));
+    ASSERT_FALSE(r.has_value()) << "truncated to " << n;
+    ASSERT_EQ(r.error().code(), ErrorCode::kInvalidEncoding) << n << ": " << r.error().message();
+    const Field* cut = nullptr;
+    for (const Field& f : fields) {
+      if (n < f.at + f.size) {
+        cut = &f;
+        break;
+      }
+    }
+    ASSERT_NE(cut, nullptr);
+    const std::string expected =
+        std::string(format) + ": truncated at offset " + std::to_string(cut->at) + " reading " + cut->name;
+    ASSERT_TRUE(Contains(r.error().message(), expected)) << n << ": " << r.error().message();
+  }
+  Bytes longer = good;
+  longer.push_back(0);
+  auto r = parse(longer);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message(),
+            std::string(format) + ": 1 trailing bytes at offset " + std::to_string(good.size()));
+}
+
+TEST(KeystorePayload, SealedPlaintextsAreTheseEncodings) {
+  // Seal* seal exactly these bytes, and Open* parse them.
+  const Authority& authority = TestAuthorities().cardiology;
+  const Bytes blob = SealCheap(authority);
+  auto secret = envelope::OpenWithPassphrase(blob, Passphrase(), kAuthorityKeyPurpose, kTestLimits);
+  ASSERT_TRUE(secret.has_value()) << secret.error().ToString();
+  EXPECT_EQ(ToVector(*secret), AuthorityPayload(authority));
+  auto parsed = ParseAuthoritySecrets(secret->span());
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().ToString();
+  ExpectSameAuthority(*parsed, authority);
+
+  const UserKey key = DoctorKey();
+  auto user_secret = envelope::OpenWithPassphrase(SealCheap(key), Passphrase(), kUserKeyPurpose, kTestLimits);
+  ASSERT_TRUE(user_secret.has_value()) << user_secret.error().ToString();
+  EXPECT_EQ(ToVector(*user_secret), UserKeyPayload(key));
+}
+
+TEST(KeystorePayload, AuthorityLayout) {
+  const Authority authority = KatSubAuthority();
+  const Bytes p = AuthorityPayload(authority);
+  const auto fields = AuthorityFields(p);
+  EXPECT_EQ(Bytes(p.begin(), p.begin() + 5), (Bytes{'C', 'C', 'A', 'S', 1}));
+  EXPECT_EQ(fields[3].size, fame::kSerializedMasterKeySize);
+  EXPECT_EQ(Bytes(p.begin() + 9, p.begin() + 13), (Bytes{'C', 'F', 'M', 'K'}));
+  EXPECT_EQ(Bytes(p.begin() + 9 + 277, p.begin() + 9 + 277 + 32), Bytes(32, 0xB2));
+  EXPECT_EQ(Bytes(p.begin() + 45 + 277, p.end()), *EncodeChain(authority.chain()));
+  auto parsed = ParseAuthoritySecrets(p);
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().ToString();
+  ExpectSameAuthority(*parsed, authority);
+  EXPECT_EQ(AuthorityPayload(*parsed), p);
+}
+
+TEST(KeystorePayload, UserKeyLayout) {
+  const UserKey key = KatUserKey();
+  const Bytes p = UserKeyPayload(key);
+  EXPECT_EQ(Bytes(p.begin(), p.begin() + 7), (Bytes{'C', 'C', 'U', 'K', 1, 0, 10}));
+  EXPECT_EQ(std::string(p.begin() + 7, p.begin() + 17), "hospital_a");
+  EXPECT_TRUE(std::equal(key.public_params_id.begin(), key.public_params_id.end(), p.begin() + 17));
+  EXPECT_EQ(Bytes(p.begin() + 53, p.end()), ToVector(*fame::Serialize(key.key)));
+  auto parsed = ParseUserKeyPayload(p);
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().ToString();
+  EXPECT_EQ(parsed->authority_namespace, key.authority_namespace);
+  EXPECT_EQ(parsed->public_params_id, key.public_params_id);
+  EXPECT_EQ(UserKeyPayload(*parsed), p);
+}
+
+TEST(KeystorePayload, MalformedPayloadsNameTheFieldAndOffset) {
+  const Bytes authority = AuthorityPayload(KatRootAuthority());
+  const Bytes user = UserKeyPayload(KatUserKey());
+  // Neither parses as the other.
+  auto r = ParseUserKeyPayload(authority);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message(), "user keystore: magic is not \"CCUK\" at offset 0");
+  auto a = ParseAuthoritySecrets(user);
+  ASSERT_FALSE(a.has_value());
+  EXPECT_EQ(a.error().message(), "authority keystore: magic is not \"CCAS\" at offset 0");
+  {
+    Bytes bad = authority;
+    bad[4] = 2;
+    EXPECT_EQ(ParseAuthoritySecrets(bad).error().code(), ErrorCode::kUnsupported);
+    EXPECT_EQ(ParseAuthoritySecrets(bad).error().message(),
+              "authority keystore: version 2 at offset 4 is not supported (this library reads version 1)");
+  }
+  {
+    Bytes bad = authority;
+    bad[5] = 0x01;  // k = 16 MiB + 277
+    EXPECT_TRUE(Contains(ParseAuthoritySecrets(bad).error().message(),
+                         "authority keystore: master key length 16777493 is outside 1..1048576 at offset 5"))
+        << ParseAuthoritySecrets(bad).error().message();
+  }
+  {
+    Bytes bad = authority;
+    bad[9] = 'X';  // the master key's own magic
+    auto e = ParseAuthoritySecrets(bad);
+    ASSERT_FALSE(e.has_value());
+    EXPECT_EQ(e.error().code(), ErrorCode::kInvalidEncoding);
+    EXPECT_TRUE(Contains(e.error().message(), "authority keystore: master key at offset 9: "))
+        << e.error().message();
+  }
+  {
+    Bytes bad = authority;
+    bad[9 + 277] ^= 1;  // another Ed25519 seed: not the certificate's key
+    auto e = ParseAuthoritySecrets(bad);
+    ASSERT_FALSE(e.has_value());
+    EXPECT_EQ(e.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_TRUE(Contains(e.error().message(), "signing key")) << e.error().message();
+  }
+  {
+    Bytes bad = authority;
+    bad[45 + 277] = 'X';  // the chain's magic
+    auto e = ParseAuthoritySecrets(bad);
+    ASSERT_FALSE(e.has_value());
+    EXPECT_TRUE(
+        Contains(e.error().message(), "authority keystore: chain at offset 322: certificate chain: magic"))
+        << e.error().message();
+  }
+  {
+    Bytes bad = user;
+    bad[7 + 8] = ' ';  // "hospital a"
+    auto e = ParseUserKeyPayload(bad);
+    ASSERT_FALSE(e.has_value());
+    EXPECT_EQ(e.error().code(), ErrorCode::kInvalidEncoding);
+    EXPECT_TRUE(Contains(e.error().message(), "user keystore: namespace is not valid"))
+        << e.error().message();
+    EXPECT_TRUE(Contains(e.error().message(), "at offset 7")) << e.error().message();
+    bad = user;
+    bad[6] = 0;
+    EXPECT_EQ(ParseUserKeyPayload(bad).error().message(),
+              "user keystore: namespace length 0 is outside 1..256 at offset 5");
+    bad = user;
+    bad[53] = 'X';  // the secret key's magic
+    EXPECT_TRUE(
+        Contains(ParseUserKeyPayload(bad).error().message(), "user keystore: secret key at offset 53: "))
+        << ParseUserKeyPayload(bad).error().message();
+  }
+  EXPECT_FALSE(ParseAuthoritySecrets({}));
+  EXPECT_FALSE(ParseUserKeyPayload({}));
+}
+
+TEST(KeystorePayload, AuthorityByteFlipsAndTruncations) {
+  // One mask per byte: each parse decodes the chain's FAME public keys, which takes time.
+  const Bytes good = AuthorityPayload(KatRootAuthority());
+  CheckPayloadMutations(
+      good, "authority keystore", AuthorityFields(good),
+      [](const Bytes& b) { return ParseAuthoritySecrets(b); },
+      [](const Authority& a) { return AuthorityPayload(a); }, {0x01}, /*from_parts=*/true);
+}
+
+TEST(KeystorePayload, UserKeyByteFlipsAndTruncations) {
+  // Three masks for the standard key (0x20 is a point's sign bit), one for the delegable key's
+  // three times as many points.
+  const std::vector<std::pair<UserKey, std::vector<std::uint8_t>>> cases = {
+      {KatUserKey(), {0x01, 0x80, 0x20}}, {KatDelegableUserKey(), {0x01}}};
+  for (const auto& [key, masks] : cases) {
+    const Bytes good = UserKeyPayload(key);
+    CheckPayloadMutations(
+        good, "user keystore", UserKeyFields(good), [](const Bytes& b) { return ParseUserKeyPayload(b); },
+        [](const UserKey& k) { return UserKeyPayload(k); }, masks, /*from_parts=*/false);
+  }
+}
+
+// ---- known-answer vectors ----------------------------------------------------------------------
+
+std::string Hex(std::span<const std::uint8_t> b) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (const std::uint8_t x : b) {
+    out.push_back(kDigits[x >> 4]);
+    out.push_back(kDigits[x & 15]);
+  }
+  return out;
+}
+
+Bytes FromHex(std::string_view hex) {
+  Bytes out;
+  auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+    out.push_back(static_cast<std::uint8_t>(nibble(hex[i]) * 16 + nibble(hex[i + 1])));
+  return out;
+}
+
+std::map<std::string, std::string> KatVectors() {
+  std::map<std::string, std::string> out;
+  out["authority_secrets_root"] = Hex(AuthorityPayload(KatRootAuthority()));
+  out["authority_secrets_sub"] = Hex(AuthorityPayload(KatSubAuthority()));
+  out["user_key"] = Hex(UserKeyPayload(KatUserKey()));
+  out["user_key_delegable"] = Hex(UserKeyPayload(KatDelegableUserKey()));
+  return out;
+}
+
+TEST(KeystoreKat, MatchesStoredVectors) {
+  const std::string path = std::string(CIPHERCHART_ABE_TESTDATA) + "/keystore_vectors.txt";
+  const auto generated = KatVectors();
+  const char* regen = std::getenv("CIPHERCHART_REGENERATE_VECTORS");
+  if (regen != nullptr && std::string(regen) == "1") {
+    std::ofstream out(path);
+    out << "# Keystore plaintexts, the secrets inside the passphrase seal (docs/formats.md, \"Keystores\"), "
+           "version 1.\n"
+        << "# Generated by keystore_test.cc (KeystoreKat): FAME keys from fixed scalars, Ed25519 seeds 32 x "
+           "0xA1 (root) / 0xB2 (sub).\n"
+        << "# One \"name hex\" per line.\n";
+    for (const auto& [name, hex] : generated) out << name << ' ' << hex << '\n';
+    GTEST_SKIP() << "rewrote " << path;
+  }
+  std::ifstream in(path);
+  ASSERT_TRUE(in) << path << " (regenerate with CIPHERCHART_REGENERATE_VECTORS=1)";
+  std::map<std::string, std::string> stored;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    const auto space = line.find(' ');
+    ASSERT_NE(space, std::string::npos) << line;
+    stored[line.substr(0, space)] = line.substr(space + 1);
+  }
+  ASSERT_EQ(stored.size(), generated.size());
+  for (const auto& [name, hex] : generated) {
+    ASSERT_TRUE(stored.contains(name)) << name;
+    EXPECT_EQ(stored[name], hex) << name << ": the encoding changed (bump kKeystoreVersion?)";
+  }
+  // The stored bytes decode to the fixed objects and re-encode to themselves.
+  for (const char* name : {"authority_secrets_root", "authority_secrets_sub"}) {
+    const Bytes bytes = FromHex(stored[name]);
+    auto a = ParseAuthoritySecrets(bytes);
+    ASSERT_TRUE(a.has_value()) << name << ": " << a.error().ToString();
+    EXPECT_EQ(AuthorityPayload(*a), bytes) << name;
+  }
+  auto root = ParseAuthoritySecrets(FromHex(stored["authority_secrets_root"]));
+  ASSERT_TRUE(root.has_value());
+  ExpectSameAuthority(*root, KatRootAuthority());
+  auto sub = ParseAuthoritySecrets(FromHex(stored["authority_secrets_sub"]));
+  ASSERT_TRUE(sub.has_value());
+  ExpectSameAuthority(*sub, KatSubAuthority());
+  EXPECT_EQ(sub->authority_namespace(), "hospital_a.\"intensive care\"");
+  EXPECT_TRUE(VerifyChain(sub->chain(), std::vector<TrustedRoot>{TrustedRootOf(root->certificate())}, kNow));
+  for (const char* name : {"user_key", "user_key_delegable"}) {
+    const Bytes bytes = FromHex(stored[name]);
+    auto k = ParseUserKeyPayload(bytes);
+    ASSERT_TRUE(k.has_value()) << name << ": " << k.error().ToString();
+    EXPECT_EQ(UserKeyPayload(*k), bytes) << name;
+  }
+  auto delegable = ParseUserKeyPayload(FromHex(stored["user_key_delegable"]));
+  ASSERT_TRUE(delegable.has_value());
+  EXPECT_EQ(delegable->key.delegation.size(), 2u);
+  EXPECT_EQ(delegable->public_params_id, sub->public_params_id());
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 // Internal to the ABE layer: the reader and writer behind the binary encodings of the FAME
-// KP-ABE objects (fame_kp_serialize.cc; docs/formats.md), with exactly the conventions of the
-// CP-ABE encodings (fame_serialize.cc, whose private helpers these generalise with the version
-// as a parameter, so that file can use this header too): 4-byte magic + version byte,
-// big-endian integers, compressed group elements, and errors that name the object, the offset
-// and the field.
+// CP-ABE and KP-ABE objects (fame_serialize.cc, fame_kp_serialize.cc; docs/formats.md), so that
+// both schemes share one set of conventions: 4-byte magic + version byte, big-endian integers,
+// compressed group elements, and errors that name the object, the offset and the field. Also
+// the pieces whose layout the two schemes share (public and master keys, policy texts, named
+// G1 triples).
 #pragma once
 
 #include <algorithm>
@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "cipherchart/abe/fame_serialize.h"
 #include "cipherchart/abe/policy.h"
@@ -239,6 +240,73 @@ Result<std::array<G2, N>> TakeG2s(Reader& r, std::string_view name) {
   return out;
 }
 
+// ---- Public key: magic, version, h_a (3 x G2), t (2 x GT); master key: magic, version,
+// a (2 x Fr), b (2 x Fr), g_d (3 x G1). The two schemes' key types have the same fields. ----
+inline constexpr std::size_t kPublicKeySize = kHeaderSize + 3 * kG2CompressedSize + 2 * kGtSize;
+inline constexpr std::size_t kMasterKeySize = kHeaderSize + 4 * kFrSize + 3 * kG1CompressedSize;
+
+template <class PublicKey>
+std::vector<std::uint8_t> SerializePublicKey(const PublicKey& pk, std::string_view magic,
+                                             std::uint8_t version) {
+  std::vector<std::uint8_t> out(kPublicKeySize);
+  Writer w(out);
+  w.PutHeader(magic, version);
+  for (const auto& p : pk.h_a) w.PutG2(p);
+  for (const auto& t : pk.t) w.Put(t.ToBytes());
+  return out;
+}
+
+template <class PublicKey>
+Result<PublicKey> ParsePublicKey(Bytes bytes, std::string_view object, std::string_view magic,
+                                 std::uint8_t version) {
+  Reader r(bytes, object);
+  CC_TRY(header, r.Header(magic, version));
+  PublicKey pk;
+  CC_TRY(h_a, TakeG2s<3>(r, "h_a"));
+  pk.h_a = *h_a;
+  for (std::size_t i = 0; i < 2; ++i) {
+    CC_TRY(t, r.TakeGt(Indexed("t", i)));
+    pk.t[i] = *t;
+  }
+  CC_TRY(end, r.End());
+  return pk;
+}
+
+template <class MasterKey>
+SecretBytes SerializeMasterKey(const MasterKey& msk, std::string_view magic, std::uint8_t version) {
+  SecretBytes out(kMasterKeySize);
+  Writer w(out.span());
+  w.PutHeader(magic, version);
+  for (const auto& s : msk.a) w.PutFr(s);
+  for (const auto& s : msk.b) w.PutFr(s);
+  for (const auto& p : msk.g_d) w.PutG1(p);
+  return out;
+}
+
+// The scalars and points are secret: the temporaries are wiped.
+template <class MasterKey>
+Result<MasterKey> ParseMasterKey(Bytes bytes, std::string_view object, std::string_view magic,
+                                 std::uint8_t version) {
+  Reader r(bytes, object);
+  CC_TRY(header, r.Header(magic, version));
+  MasterKey msk;
+  for (std::size_t i = 0; i < 2; ++i) {
+    CC_TRY(s, r.TakeFr(Indexed("a", i)));
+    msk.a[i] = *s;
+    *s = Fr::Zero();
+  }
+  for (std::size_t i = 0; i < 2; ++i) {
+    CC_TRY(s, r.TakeFr(Indexed("b", i)));
+    msk.b[i] = *s;
+    *s = Fr::Zero();
+  }
+  CC_TRY(g_d, TakeG1s<3>(r, "g_d"));
+  msk.g_d = *g_d;
+  *g_d = {};
+  CC_TRY(end, r.End());
+  return msk;
+}
+
 // ---- Policy text: u32 length (1 ..= kMaxPolicyBytes), then the policy in canonical form ----
 // (a CP ciphertext's policy, a KP key's policy). The LSSS matrix is never read from the wire:
 // the reader re-parses and recompiles the text.
@@ -291,6 +359,36 @@ inline Result<WirePolicy> TakePolicy(Reader& r) {
   }
   out.matrix = std::move(*matrix);
   return out;
+}
+
+// ---- G1 rows: u32 count, then 3 x G1 per row of the policy's matrix (a CP ciphertext's rows,
+// a KP key's rows). ----
+inline std::size_t G1RowsSize(std::size_t rows) { return 4 + rows * 3 * kG1CompressedSize; }
+inline void PutG1Rows(Writer& w, const std::vector<std::array<G1, 3>>& rows) {
+  w.PutU32(static_cast<std::uint32_t>(rows.size()));
+  for (const auto& row : rows) {
+    for (const auto& p : row) w.PutG1(p);
+  }
+}
+
+// Reads the rows into `out` (which the caller owns, so that secret rows land in a wiping
+// container); the count must be `expected` (what the policy compiles to), and the components of
+// row i are the fields `component`[i][0..2].
+inline Result<void> TakeG1Rows(Reader& r, std::size_t expected, std::string_view component,
+                               std::vector<std::array<G1, 3>>& out) {
+  const std::size_t rows_offset = r.pos();
+  CC_TRY(rows, r.TakeUint(4, "row count"));
+  if (*rows != expected) {
+    return r.Failure(ErrorCode::kInvalidEncoding, rows_offset, "row count",
+                     std::to_string(*rows) + " rows, but the policy compiles to " + std::to_string(expected));
+  }
+  out.resize(*rows);
+  for (std::size_t i = 0; i < *rows; ++i) {
+    CC_TRY(row, TakeG1s<3>(r, Indexed(component, i)));
+    out[i] = *row;
+    *row = {};
+  }
+  return {};
 }
 
 // ---- Named G1 triples: u16 count, then per name (strictly increasing byte order) ----

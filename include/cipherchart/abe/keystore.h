@@ -8,7 +8,9 @@
 //              restores a working Authority)
 //   user:      "CCUK" || version || authority namespace || public-parameter id || FAME secret key
 // under the purposes kAuthorityKeyPurpose and kUserKeyPurpose, so neither opens as the other.
-// The plaintexts are built and parsed in SecretBytes and wiped.
+// The plaintexts are built and parsed in SecretBytes and wiped. Their encoders and decoders are
+// internal (src/abe/keystore_internal.h, for the known-answer tests and the fuzz target): the
+// plaintexts are not meant to exist outside a seal.
 //
 // Opening: a wrong passphrase or purpose, or any modified byte, is kIntegrity; a blob whose
 // Argon2 parameters are outside `limits` is kUnsupported (the defaults refuse anything weaker
