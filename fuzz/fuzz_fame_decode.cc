@@ -18,63 +18,24 @@
 namespace {
 
 using namespace cipherchart::abe::fame;
-using cipherchart::fuzz::SameBytes;
 using Bytes = std::span<const std::uint8_t>;
 
-template <class T>
-void CheckError(const cipherchart::Result<T>& r, Bytes input) {
-  FUZZ_CHECK(!r.error().message().empty(), input);
-}
+const auto kEncode = [](const auto& object) { return Serialize(object); };
+const auto kNoExtra = [](const auto&) {};
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const Bytes input(data, size);
   int accepted = 0;
-
-  if (auto pk = ParsePublicKey(input)) {
-    ++accepted;
-    FUZZ_CHECK(SameBytes(Serialize(*pk), input), input);
-  } else {
-    CheckError(pk, input);
-  }
-
-  if (auto msk = ParseMasterKey(input)) {
-    ++accepted;
-    FUZZ_CHECK(SameBytes(Serialize(*msk).span(), input), input);
-  } else {
-    CheckError(msk, input);
-  }
-
-  if (auto sk = ParseSecretKey(input)) {
-    ++accepted;
-    auto again = Serialize(*sk);
-    FUZZ_CHECK(again.has_value(), input);
-    FUZZ_CHECK(SameBytes(again->span(), input), input);
-  } else {
-    CheckError(sk, input);
-  }
-
-  if (auto tk = ParseTransformKey(input)) {
-    ++accepted;
-    auto again = Serialize(*tk);
-    FUZZ_CHECK(again.has_value(), input);
-    FUZZ_CHECK(SameBytes(again->span(), input), input);
-  } else {
-    CheckError(tk, input);
-  }
-
-  if (auto ct = ParseCiphertext(input)) {
-    ++accepted;
-    FUZZ_CHECK(ct->c.size() == ct->matrix.rows.size(), input);
-    FUZZ_CHECK(ct->matrix.rho.size() == ct->matrix.rows.size(), input);
-    auto again = Serialize(*ct);
-    FUZZ_CHECK(again.has_value(), input);
-    FUZZ_CHECK(SameBytes(*again, input), input);
-  } else {
-    CheckError(ct, input);
-  }
-
+  FUZZ_CANONICAL(input, accepted, ParsePublicKey, kEncode, kNoExtra);
+  FUZZ_CANONICAL(input, accepted, ParseMasterKey, kEncode, kNoExtra);
+  FUZZ_CANONICAL(input, accepted, ParseSecretKey, kEncode, kNoExtra);
+  FUZZ_CANONICAL(input, accepted, ParseTransformKey, kEncode, kNoExtra);
+  FUZZ_CANONICAL(input, accepted, ParseCiphertext, kEncode, [&](const Ciphertext& ct) {
+    FUZZ_CHECK(ct.c.size() == ct.matrix.rows.size(), input);
+    FUZZ_CHECK(ct.matrix.rho.size() == ct.matrix.rows.size(), input);
+  });
   FUZZ_CHECK(accepted <= 1, input);
   return 0;
 }
