@@ -3,11 +3,7 @@
 // r1 + r2); the random oracle H is hash_to_curve into G1 (RFC 9380).
 #include "cipherchart/abe/fame.h"
 
-#include <cstring>
-#include <memory>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 
 #include "cipherchart/pairing/hash_to_curve.h"
 #include "src/abe/hashed_bases.h"
@@ -27,54 +23,6 @@ using detail::MulG2Generator;
 using detail::RandomNonZero;
 using detail::Term;
 using detail::Wipe;
-
-// (h^a1)^s1 and (h^a2)^s2 of an encapsulation, through fixed-base tables for public keys that
-// encrypt often (built at the second use: about 2 ms and 370 KB per key; at most kMaxKeys kept,
-// then the cache starts over). Keyed by the points' raw coordinates, which are public.
-class PublicKeyTables {
- public:
-  static PublicKeyTables& Instance() {
-    static PublicKeyTables cache;
-    return cache;
-  }
-  std::array<G2, 2> Mul(const PublicKey& pk, const std::array<Fr, 2>& s) {
-    std::string key(2 * sizeof(G2), '\0');
-    std::memcpy(key.data(), &pk.h_a[0], sizeof(G2));
-    std::memcpy(key.data() + sizeof(G2), &pk.h_a[1], sizeof(G2));
-    std::shared_ptr<const Tables> tables;
-    {
-      std::lock_guard lock(mu_);
-      auto& slot = entries_[key];
-      if (!slot.tables && ++slot.uses >= 2) {
-        if (built_ >= kMaxKeys) {
-          entries_.clear();
-          built_ = 0;
-        } else {
-          ++built_;
-          slot.tables = std::make_shared<const Tables>(
-              Tables{pairing::FixedBaseTable<G2>(pk.h_a[0]), pairing::FixedBaseTable<G2>(pk.h_a[1])});
-        }
-      }
-      auto it = entries_.find(key);
-      if (it != entries_.end()) tables = it->second.tables;
-    }
-    if (!tables) return {pk.h_a[0].Mul(s[0]), pk.h_a[1].Mul(s[1])};
-    return {tables->a1.Mul(s[0]), tables->a2.Mul(s[1])};
-  }
-
- private:
-  static constexpr std::size_t kMaxKeys = 32;
-  struct Tables {
-    pairing::FixedBaseTable<G2> a1, a2;
-  };
-  struct Slot {
-    std::uint32_t uses = 0;
-    std::shared_ptr<const Tables> tables;
-  };
-  std::mutex mu_;
-  std::unordered_map<std::string, Slot> entries_;
-  std::size_t built_ = 0;
-};
 
 // The KEM key (detail::DeriveKemKey) with CP-ABE's info string.
 Result<SecretBytes> DeriveKey(const Gt& shared) {
@@ -288,17 +236,10 @@ Result<Encapsulation> Encapsulate(const PublicKey& pk, const PolicyNode& policy)
   auto matrix = CompileToLsss(policy);
   if (!matrix) return std::unexpected(matrix.error());
   std::array<Fr, 2> s;
-  for (auto& si : s) {
-    auto v = Fr::Random();
-    if (!v) return std::unexpected(v.error());
-    si = *v;
-  }
+  if (auto ok = Fr::RandomMany(s); !ok) return std::unexpected(ok.error());
   Encapsulation out;
   out.ct.policy = PolicyToString(policy);
-  // C0 = [A s]_2 = ((h^a1)^s1, (h^a2)^s2, h^(s1 + s2)); h^a3 = h is the generator.
-  const auto c0 = PublicKeyTables::Instance().Mul(pk, s);
-  out.ct.c0 = {c0[0], c0[1],
-               pk.h_a[2] == G2::Generator() ? MulG2Generator(s[0] + s[1]) : pk.h_a[2].Mul(s[0] + s[1])};
+  out.ct.c0 = detail::MulPublicKeyBases(pk.h_a, s);
 
   // One batch of 6 (rows + columns) products: slot 3i + l receives
   // prod_t H(rho(i), l, t)^(s_t), slot 3 (rows + j) + l the column part

@@ -233,10 +233,7 @@ Result<Encapsulation> EncapsulateWith(const PublicKey& pk, const std::set<std::s
     Wipe(*v);
   }
   Encapsulation out;
-  // ct_0 = [A s]_2; its last entry h^(s1 + s2) goes through the generator's table when h is the
-  // standard generator (as Setup makes it; a parsed key could in principle hold another h).
-  out.ct.c0 = {pk.h_a[0].Mul(s[0]), pk.h_a[1].Mul(s[1]),
-               pk.h_a[2] == G2::Generator() ? MulG2Generator(s[0] + s[1]) : pk.h_a[2].Mul(s[0] + s[1])};
+  out.ct.c0 = detail::MulPublicKeyBases(pk.h_a, s);
 
   // One batch of 6 products per attribute: slot 3a + l receives ct_{y,l} = prod_t H(y l t)^(s_t)
   // for the a-th attribute y.

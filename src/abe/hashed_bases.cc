@@ -1,7 +1,10 @@
 // Memoised random-oracle bases and the batched products of the FAME schemes (hashed_bases.h).
 #include "src/abe/hashed_bases.h"
 
+#include <array>
 #include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -10,6 +13,7 @@
 #include "cipherchart/abe/fame.h"
 #include "cipherchart/common/secret.h"
 #include "cipherchart/pairing/hash_to_curve.h"
+#include "src/abe/scheme_internal.h"
 
 namespace cipherchart::abe::detail {
 namespace {
@@ -83,7 +87,55 @@ class HashedBaseCache {
   std::size_t tables_ = 0;
 };
 
+// The G2 tables behind MulPublicKeyBases, keyed by the points' raw coordinates (public).
+class PublicKeyTables {
+ public:
+  static PublicKeyTables& Instance() {
+    static PublicKeyTables cache;
+    return cache;
+  }
+  std::array<G2, 2> Mul(const std::array<G2, 3>& h_a, const std::array<Fr, 2>& s) {
+    std::string key(2 * sizeof(G2), '\0');
+    std::memcpy(key.data(), &h_a[0], sizeof(G2));
+    std::memcpy(key.data() + sizeof(G2), &h_a[1], sizeof(G2));
+    std::shared_ptr<const Tables> tables;
+    {
+      std::lock_guard lock(mu_);
+      if (entries_.size() >= kMaxKeys && !entries_.contains(key)) entries_.clear();
+      Slot& slot = entries_[key];
+      if (!slot.tables && ++slot.uses == kTableAfterUses) {
+        slot.tables = std::make_shared<const Tables>(
+            Tables{pairing::FixedBaseTable<G2>(h_a[0]), pairing::FixedBaseTable<G2>(h_a[1])});
+      }
+      tables = slot.tables;
+    }
+    if (!tables) return {h_a[0].Mul(s[0]), h_a[1].Mul(s[1])};
+    return {tables->a1.Mul(s[0]), tables->a2.Mul(s[1])};
+  }
+
+ private:
+  static constexpr std::size_t kMaxKeys = 32;
+  static constexpr std::uint32_t kTableAfterUses = 2;
+  struct Tables {
+    pairing::FixedBaseTable<G2> a1, a2;
+  };
+  struct Slot {
+    std::uint32_t uses = 0;
+    std::shared_ptr<const Tables> tables;
+  };
+  std::mutex mu_;
+  std::unordered_map<std::string, Slot> entries_;
+};
+
 }  // namespace
+
+std::array<G2, 3> MulPublicKeyBases(const std::array<G2, 3>& h_a, const std::array<Fr, 2>& s) {
+  const auto a = PublicKeyTables::Instance().Mul(h_a, s);
+  Fr sum = s[0] + s[1];
+  const G2 last = h_a[2] == G2::Generator() ? MulG2Generator(sum) : h_a[2].Mul(sum);
+  Wipe(sum);
+  return {a[0], a[1], last};
+}
 
 BaseRef HashedBase(std::span<const std::uint8_t> msg) { return HashedBaseCache::Instance().Get(msg); }
 

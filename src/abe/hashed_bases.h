@@ -8,6 +8,7 @@
 // about twice as fast as one projective multiplication after another.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -21,6 +22,7 @@ namespace cipherchart::abe::detail {
 
 using pairing::Fr;
 using pairing::G1;
+using pairing::G2;
 
 // A public G1 base: the point, and once it has been used a few times its fixed-base table.
 struct Base {
@@ -40,6 +42,13 @@ BaseRef GeneratorBase();
 std::vector<std::uint8_t> TaggedHashInput(std::uint8_t tag, std::string_view label, int l, int t);
 std::vector<std::uint8_t> AttributeHashInput(std::string_view attribute, int l, int t);
 std::vector<std::uint8_t> ColumnHashInput(std::size_t column, int l, int t);
+
+// ct_0 = [A s]_2 = ((h^a1)^s1, (h^a2)^s2, h^(s1 + s2)) of a FAME encapsulation (CP and KP),
+// constant-time in s. h^a1 and h^a2 get G2 fixed-base tables from a public key's second
+// encapsulation (about 2 ms and 370 KB per key; at most 32 keys, then the cache starts over);
+// h goes through the generator's table when it is the standard generator (as Setup makes it;
+// a parsed key could in principle hold another h).
+std::array<G2, 3> MulPublicKeyBases(const std::array<G2, 3>& h_a, const std::array<Fr, 2>& s);
 
 // One product of a batch: scalar * base, added into out[slot].
 struct Term {

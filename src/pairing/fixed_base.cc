@@ -236,20 +236,17 @@ struct G1FixedBase::Lookup {
     const auto* p = reinterpret_cast<const char*>(Row(table, window));
     for (std::size_t off = 0; off < sizeof(Packed) * kE; off += 64) __builtin_prefetch(p + off);
   }
-  // The selected entry of window `window` as the point to add for half `half`: x times beta for
-  // the x^2 half, y negated by the recoded mask.
-  // The x^2 P half uses the entries' -phi images (beta x, -y), so y is flipped once more.
-  static void Finish(const Recoded& rc, int window, int half, Fp& x, Fp& y) {
+  // The point to add for window `window` of half `half` (single-multiplication path): the
+  // selected entry, with x times beta for the x^2 half (whose entries are the -phi images
+  // (beta x, -y), so y is flipped once more), and y negated by the recoded sign.
+  static void Entry(const G1FixedBase& b, const Recoded& rc, int window, int half, Fp& x, Fp& y) {
+    Select(Row(b, window), kE, rc.index(half, window), x, y);
     u64 negate = rc.negate(half, window);
     if (half == 1) {  // public: which half is being added
       x = x * Beta();
       negate = ~negate;
     }
     y = Fp::Select(negate, -y, y);
-  }
-  static void Entry(const G1FixedBase& b, const Recoded& rc, int window, int half, Fp& x, Fp& y) {
-    Select(Row(b, window), kE, rc.index(half, window), x, y);
-    Finish(rc, window, half, x, y);
   }
   static void Correction(const G1FixedBase& b, const Recoded& rc, Fp& x, Fp& y) {
     Select(b.correction_.data(), 4, rc.correction, x, y);

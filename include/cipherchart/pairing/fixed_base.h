@@ -30,7 +30,6 @@
 #include <cstddef>
 #include <memory>
 #include <span>
-#include <vector>
 
 #include "cipherchart/pairing/curve.h"
 
