@@ -84,6 +84,39 @@ void BM_PairingProduct4(benchmark::State& state) {
 }
 BENCHMARK(BM_PairingProduct4)->Name("pairing/product_4")->Unit(benchmark::kMicrosecond);
 
+// Multi-pairings of N pairs (one final exponentiation) on BatchThreads() threads: run with
+// CIPHERCHART_THREADS=1 for the single-core figure.
+void BM_PairingProductN(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  std::vector<G1> ps;
+  std::vector<G2> qs;
+  for (std::size_t i = 0; i < n; ++i) {
+    ps.push_back(RandomG1());
+    qs.push_back(RandomG2());
+  }
+  for (auto _ : state) benchmark::DoNotOptimize(PairingProduct(ps, qs));
+}
+BENCHMARK(BM_PairingProductN)->Name("pairing/product")->Arg(16)->Arg(200)->Unit(benchmark::kMicrosecond);
+
+void BM_PairingProductPreparedN(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  std::vector<G1> ps;
+  std::vector<G2Prepared> prepared;
+  prepared.reserve(n);
+  std::vector<const G2Prepared*> ptrs;
+  for (std::size_t i = 0; i < n; ++i) {
+    ps.push_back(RandomG1());
+    prepared.emplace_back(RandomG2());
+    ptrs.push_back(&prepared.back());
+  }
+  for (auto _ : state) benchmark::DoNotOptimize(PairingProduct(ps, ptrs));
+}
+BENCHMARK(BM_PairingProductPreparedN)
+    ->Name("pairing/product_prepared")
+    ->Arg(16)
+    ->Arg(200)
+    ->Unit(benchmark::kMicrosecond);
+
 void BM_PairingPrepared(benchmark::State& state) {
   const G1 p = RandomG1();
   const G2Prepared q(RandomG2());
@@ -111,6 +144,14 @@ void BM_GtExpCt(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(e.Pow(k));
 }
 BENCHMARK(BM_GtExpCt)->Name("gt/exp_ct")->Unit(benchmark::kMicrosecond);
+
+// GtFixedBase: one precomputed table per digit position, no squarings (constant-time).
+void BM_GtExpFixedBase(benchmark::State& state) {
+  const GtFixedBase fixed(Pairing(RandomG1(), RandomG2()));
+  const Fr k = RandomFr();
+  for (auto _ : state) benchmark::DoNotOptimize(fixed.Pow(k));
+}
+BENCHMARK(BM_GtExpFixedBase)->Name("gt/exp_fixed_base")->Unit(benchmark::kMicrosecond);
 
 void BM_G1MulFixedBase(benchmark::State& state) {
   static const FixedBaseTable<G1> table(G1::Generator());

@@ -20,6 +20,7 @@
 #include "cipherchart/pairing/pairing.h"
 #include "envelope_seeds.h"
 #include "fame_kp_seeds.h"
+#include "maabe_seeds.h"
 
 namespace {
 
@@ -143,6 +144,7 @@ int main(int argc, char** argv) {
   }
   cipherchart::fuzz::WriteAbeSeeds(root);
   cipherchart::fuzz::WriteFameKpSeeds(root);
+  cipherchart::fuzz::WriteMaabeSeeds(root);
   cipherchart::fuzz::WriteEnvelopeSeeds(root);
   std::printf("fuzz_make_seeds: wrote seed corpora under %s\n", root.c_str());
   return 0;

@@ -34,6 +34,18 @@ using BaseRef = std::shared_ptr<const Base>;
 // H(msg): hash_to_curve into G1 with FAME's DST (fame::kHashDst), memoised. `msg` must be an
 // unambiguous (prefix-free) encoding; each scheme uses its own leading tag byte.
 BaseRef HashedBase(std::span<const std::uint8_t> msg);
+// The same with another scheme's DST (the multi-authority scheme's, maabe.h).
+BaseRef HashedBase(std::string_view dst, std::span<const std::uint8_t> msg);
+
+// A public G2 base hashed with `dst`, memoised, with a fixed-base table from its second use.
+struct G2Base {
+  G2 point;
+  std::shared_ptr<const pairing::FixedBaseTable<G2>> table;  // may be null
+  G2 Mul(const Fr& k) const;                                 // constant-time in k
+};
+using G2BaseRef = std::shared_ptr<const G2Base>;
+G2BaseRef HashedG2Base(std::string_view dst, std::span<const std::uint8_t> msg);
+
 // The G1 generator, with a table.
 BaseRef GeneratorBase();
 

@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "cipherchart/abe/fame_serialize.h"
+#include "cipherchart/abe/maabe_serialize.h"
 #include "src/abe/atomic_file.h"
+#include "src/envelope/sha256.h"
 
 namespace cipherchart::abe {
 namespace {
@@ -167,6 +169,74 @@ Result<envelope::OpenedEnvelope> OpenRecordSection(const UserKey& key,
   const envelope::EnvelopeExpectation expected{std::string(expected_record_id), expected_version,
                                                expected_author};
   return envelope::OpenEnvelope(envelope_bytes, expected, FameResolver(key.key, &key.public_params_id));
+}
+
+Result<PublicParamsId> MultiAuthorityParamsId(std::span<const maabe::CiphertextAuthority> authorities) {
+  static constexpr std::string_view kLabel = "cipherchart maabe authorities v1";
+  std::vector<std::uint8_t> input(kLabel.begin(), kLabel.end());
+  for (const auto& a : authorities) {
+    if (a.authority_namespace.size() > 0xFFFF)
+      return Fail(ErrorCode::kInvalidArgument, "record: authority namespace too long");
+    input.push_back(static_cast<std::uint8_t>(a.authority_namespace.size() >> 8));
+    input.push_back(static_cast<std::uint8_t>(a.authority_namespace.size()));
+    input.insert(input.end(), a.authority_namespace.begin(), a.authority_namespace.end());
+    input.insert(input.end(), a.id.begin(), a.id.end());
+  }
+  return envelope::internal::Sha256Of(input);
+}
+
+Result<std::vector<std::uint8_t>> SealRecordSection(const AuthorityDirectory& directory, std::uint64_t now,
+                                                    const PolicyNode& policy, std::string_view record_id,
+                                                    std::uint64_t record_version,
+                                                    std::span<const std::uint8_t> payload,
+                                                    const envelope::Ed25519SigningKey& author,
+                                                    std::uint32_t segment_size, envelope::RandomSource& rng) {
+  auto enc = directory.Encapsulate(policy, now);
+  if (!enc) return std::unexpected(enc.error());
+  auto kem_ciphertext = maabe::Serialize(enc->ct);
+  if (!kem_ciphertext) return std::unexpected(kem_ciphertext.error());
+  auto params_id = MultiAuthorityParamsId(enc->ct.authorities);
+  if (!params_id) return std::unexpected(params_id.error());
+  envelope::EnvelopeParams params;
+  params.scheme_id = kRw15MaAbeSchemeId;
+  params.public_params_id = *params_id;
+  params.policy = enc->ct.policy;
+  params.kem_ciphertext = std::move(*kem_ciphertext);
+  params.record_id = std::string(record_id);
+  params.record_version = record_version;
+  params.segment_size = segment_size;
+  return envelope::SealEnvelope(params, enc->key, author, payload, rng);
+}
+
+Result<envelope::OpenedEnvelope> OpenRecordSection(const maabe::UserKey& key,
+                                                   std::span<const std::uint8_t> envelope_bytes,
+                                                   const envelope::Ed25519PublicKey& expected_author,
+                                                   std::string_view expected_record_id,
+                                                   std::uint64_t expected_version) {
+  const envelope::EnvelopeExpectation expected{std::string(expected_record_id), expected_version,
+                                               expected_author};
+  // Called by the envelope only after the header has been authenticated.
+  auto resolver = [&key](const EnvelopeHeader& h) -> Result<SecretBytes> {
+    if (h.scheme_id != kRw15MaAbeSchemeId) {
+      return Fail(ErrorCode::kUnsupported, "record: scheme id " + std::to_string(h.scheme_id) +
+                                               " is not RW15 multi-authority CP-ABE (" +
+                                               std::to_string(kRw15MaAbeSchemeId) + ")");
+    }
+    auto ct = maabe::ParseCiphertext(h.kem_ciphertext);
+    if (!ct) return Fail(ct.error().code(), "record: KEM ciphertext: " + ct.error().message());
+    if (ct->policy != h.policy) {
+      return Fail(ErrorCode::kInvalidEncoding,
+                  "record: KEM ciphertext: its policy is not the policy text of the envelope header");
+    }
+    auto id = MultiAuthorityParamsId(ct->authorities);
+    if (!id) return std::unexpected(id.error());
+    if (*id != h.public_params_id) {
+      return Fail(ErrorCode::kInvalidEncoding,
+                  "record: KEM ciphertext: its authorities are not the envelope header's parameter id");
+    }
+    return maabe::Decapsulate(key, *ct);
+  };
+  return envelope::OpenEnvelope(envelope_bytes, expected, resolver);
 }
 
 Result<void> SealRecordSectionFile(const fame::PublicKey& pk, const PublicParamsId& public_params_id,

@@ -491,10 +491,16 @@ unsigned BatchThreads() {
 
 namespace {
 
-// Persistent helper threads for FixedBaseSum: starting a thread (and touching its fresh stack
-// and heap) per call costs about as much as a small batch. Threads are created on first need
-// and live for the process (detached; they hold nothing secret between jobs). Concurrent
-// callers share them: jobs queue, and each caller waits for its own jobs only.
+// True on pool threads and on a caller while it runs its own chunk: a ParallelChunks call from
+// there runs inline instead of queueing jobs it would wait for (all pool threads could be
+// waiting like that, with the jobs stuck behind them in the queue).
+thread_local bool t_in_chunk = false;
+
+// Persistent helper threads for ParallelChunks: starting a thread (and touching its fresh
+// stack and heap) per call costs about as much as a small batch. Threads are created on first
+// need and live for the process (detached; they hold nothing secret between jobs). Concurrent
+// callers share them: jobs queue, and each caller waits for its own jobs only. Jobs never
+// wait on the pool themselves (nested calls run inline), so the queue always drains.
 class WorkerPool {
  public:
   static WorkerPool& Instance() {
@@ -531,6 +537,7 @@ class WorkerPool {
 
  private:
   void Loop() {
+    t_in_chunk = true;
     std::unique_lock lock(mu_);
     for (;;) {
       work_.wait(lock, [this] { return !queue_.empty(); });
@@ -547,6 +554,33 @@ class WorkerPool {
   std::deque<std::function<void()>> queue_;
   std::size_t threads_ = 0;
 };
+
+}  // namespace
+
+unsigned ParallelWidth() { return t_in_chunk ? 1u : BatchThreads(); }
+
+void ParallelChunks(std::size_t n, const std::function<void(std::size_t begin, std::size_t end)>& fn) {
+  const std::size_t chunks = std::min<std::size_t>(ParallelWidth(), n);
+  if (chunks <= 1) {
+    fn(0, n);
+    return;
+  }
+  // Chunk c is [begin(c), begin(c + 1)): sizes differ by at most one.
+  const std::size_t base = n / chunks, extra = n % chunks;
+  const auto begin = [&](std::size_t c) { return c * base + std::min(c, extra); };
+  std::vector<std::function<void()>> jobs;
+  jobs.reserve(chunks - 1);
+  for (std::size_t c = 1; c < chunks; ++c) {
+    jobs.emplace_back([&fn, lo = begin(c), hi = begin(c + 1)] { fn(lo, hi); });
+  }
+  WorkerPool::Instance().Run(jobs, [&] {
+    t_in_chunk = true;
+    fn(0, begin(1));
+    t_in_chunk = false;  // the caller was not in a chunk, or it would have run inline
+  });
+}
+
+namespace {
 
 // Adds the chunk's results into `out` (the retry for exceptional terms included).
 void Accumulate(std::span<const G1FixedBaseTerm> terms, std::span<const BatchState> st, std::span<G1> out,
@@ -589,35 +623,35 @@ void FixedBaseSum(std::span<const G1FixedBaseTerm> terms, std::span<G1> out) {
   // Chunks of at least kMinChunk terms per thread: below that, a shared inversion per round
   // (about 20 us) is no longer cheap next to the chunk's additions.
   constexpr std::size_t kMinChunk = 96;
-  const std::size_t threads = std::max<std::size_t>(1, std::min<std::size_t>(BatchThreads(), n / kMinChunk));
-  if (threads == 1) {
+  const std::size_t chunks = std::max<std::size_t>(1, std::min<std::size_t>(ParallelWidth(), n / kMinChunk));
+  if (chunks == 1) {
     RunBatch(terms, st);
     Accumulate(terms, st, out, nullptr);
   } else {
-    // Each worker sums its chunk into its own copy of the slots; the caller's thread does the
-    // first chunk directly into `out`, then adds the workers' touched slots.
-    std::vector<std::function<void()>> jobs;
-    std::vector<std::vector<G1>> partial(threads - 1);
-    std::vector<std::vector<bool>> touched(threads - 1);
-    const std::size_t per = (n + threads - 1) / threads;
-    for (std::size_t c = 1; c < threads; ++c) {
-      const std::size_t lo = std::min(n, c * per), hi = std::min(n, lo + per);
-      partial[c - 1].assign(out.size(), G1::Identity());
-      touched[c - 1].assign(out.size(), false);
-      jobs.emplace_back([&, c, lo, hi] {
+    // Chunk 0 (the caller's thread) sums into `out` directly, the others into their own copy
+    // of the slots; then the touched slots of the copies are added.
+    std::vector<std::vector<G1>> partial(chunks - 1);
+    std::vector<std::vector<bool>> touched(chunks - 1);
+    for (std::size_t c = 0; c + 1 < chunks; ++c) {
+      partial[c].assign(out.size(), G1::Identity());
+      touched[c].assign(out.size(), false);
+    }
+    const std::size_t per = (n + chunks - 1) / chunks;
+    // ParallelChunks over chunk indices, normally one per thread (a loop in case it groups).
+    ParallelChunks(chunks, [&](std::size_t c_begin, std::size_t c_end) {
+      for (std::size_t c = c_begin; c < c_end; ++c) {
+        const std::size_t lo = std::min(n, c * per), hi = std::min(n, lo + per);
         const auto chunk = terms.subspan(lo, hi - lo);
         const auto chunk_st = st.subspan(2 * lo, 2 * (hi - lo));
         RunBatch(chunk, chunk_st);
-        Accumulate(chunk, chunk_st, partial[c - 1], &touched[c - 1]);
-      });
-    }
-    const std::size_t first = std::min(n, per);
-    // The caller's thread does the first chunk while the pool does the others.
-    WorkerPool::Instance().Run(jobs, [&] {
-      RunBatch(terms.first(first), st.first(2 * first));
-      Accumulate(terms.first(first), st.first(2 * first), out, nullptr);
+        if (c == 0) {
+          Accumulate(chunk, chunk_st, out, nullptr);
+        } else {
+          Accumulate(chunk, chunk_st, partial[c - 1], &touched[c - 1]);
+        }
+      }
     });
-    for (std::size_t c = 0; c + 1 < threads; ++c) {
+    for (std::size_t c = 0; c + 1 < chunks; ++c) {
       for (std::size_t slot = 0; slot < out.size(); ++slot) {
         if (touched[c][slot]) out[slot] += partial[c][slot];
       }

@@ -1,6 +1,7 @@
 #include "cipherchart/pairing/gt.h"
 
 #include <cstring>
+#include <type_traits>
 
 #include "cipherchart/pairing/curve.h"
 
@@ -43,6 +44,110 @@ Gt Gt::PowVartime(const Fr& k) const {
     if ((e[i / 64] >> (i % 64)) & 1) acc *= v_;
   }
   return Gt(acc);
+}
+
+namespace {
+
+static_assert(std::is_trivially_copyable_v<Fp12> && sizeof(Fp12) == 72 * sizeof(u64),
+              "GtFixedBase packs Fp12 values as 72 raw limbs");
+
+// A signed digit of GtFixedBase: |d| (0 .. kEntries) and an all-ones mask when d < 0.
+struct GtDigit {
+  u64 abs, neg;
+};
+using GtDigits = std::array<std::array<GtDigit, GtFixedBase::kWindows>, 4>;
+
+// Signed kBits-bit recoding of e < 2^64: a residue m >= 2^(kBits-1) becomes the digit
+// m - 2^kBits with a carry into the next window, so |d| <= 2^(kBits-1) and the last window
+// (4 bits plus a carry) never overflows. Branch-free.
+void RecodeGtExponent(u64 e, std::array<GtDigit, GtFixedBase::kWindows>& out) {
+  constexpr int b = GtFixedBase::kBits;
+  static_assert(b * (GtFixedBase::kWindows - 1) <= 64 && b * GtFixedBase::kWindows >= 65);
+  for (int w = 0; w + 1 < GtFixedBase::kWindows; ++w) {
+    const u64 m = e & ((u64{1} << b) - 1);
+    const u64 carry = m >> (b - 1);
+    const u64 neg = detail::ValueBarrier(0 - carry);
+    out[w] = {((m ^ neg) - neg) + (carry << b), neg};  // 2^b - m when negative
+    e = (e >> b) + carry;
+  }
+  out[GtFixedBase::kWindows - 1] = {e, 0};
+}
+
+}  // namespace
+
+GtFixedBase::GtFixedBase(const Gt& base) : base_(base), table_(std::size_t{kWindows} * kEntries) {
+  Fp12 g = base.value();  // base^(2^(kBits w))
+  for (int w = 0; w < kWindows; ++w) {
+    Fp12 acc = g;
+    for (int j = 0; j < kEntries; ++j) {
+      if (j > 0) acc *= g;
+      std::memcpy(table_[std::size_t(w) * kEntries + j].w.data(), &acc, sizeof(Fp12));
+    }
+    g = acc.CyclotomicSquare();  // (g^(2^(kBits-1)))^2
+  }
+}
+
+Gt GtFixedBase::Pow(const Fr& k) const {
+  auto d = detail::SplitScalarBaseX(k.ToCanonical());
+  GtDigits digits;
+  for (int i = 0; i < 4; ++i) RecodeGtExponent(d[i], digits[i]);
+  typedef u64 V4 __attribute__((vector_size(32)));
+  constexpr int kVectors = 18;  // 576 bytes
+  constexpr int kPiece = 2;     // vectors per pass: 4 x 2 accumulators stay in registers
+  static const Packed one = [] {
+    Packed p;
+    const Fp12 v = Fp12::One();
+    std::memcpy(p.w.data(), &v, sizeof(Fp12));
+    return p;
+  }();
+  // out[i] = T[w][|d_i|] for the four digits of window w, conjugated when d_i < 0, from one
+  // scan of the window's row (the identity for d_i = 0): every entry is read and kept by mask.
+  std::array<std::array<u64, 4>, kEntries + 1> mask;  // per window; mask[0]: the identity
+  auto lookup4 = [&](int w, std::array<Fp12, 4>& out) {
+    const Packed* row = table_.data() + std::size_t(w) * kEntries;
+    for (int j = 0; j <= kEntries; ++j) {
+      for (int i = 0; i < 4; ++i)
+        mask[j][i] = detail::ValueBarrier(detail::IsZeroMask(u64(j) ^ digits[i][w].abs));
+    }
+    std::array<Packed, 4> sel;
+    for (int piece = 0; piece < kVectors; piece += kPiece) {
+      V4 acc[4][kPiece];
+      for (int q = 0; q < kPiece; ++q) {
+        V4 e;
+        std::memcpy(&e, one.w.data() + 4 * (piece + q), 32);
+        for (int i = 0; i < 4; ++i) acc[i][q] = e & V4{mask[0][i], mask[0][i], mask[0][i], mask[0][i]};
+      }
+      for (int j = 0; j < kEntries; ++j) {
+        for (int q = 0; q < kPiece; ++q) {
+          V4 e;
+          std::memcpy(&e, row[j].w.data() + 4 * (piece + q), 32);
+          for (int i = 0; i < 4; ++i) {
+            const u64 m = mask[j + 1][i];
+            acc[i][q] |= e & V4{m, m, m, m};
+          }
+        }
+      }
+      for (int i = 0; i < 4; ++i) std::memcpy(sel[i].w.data() + 4 * piece, acc[i], sizeof(acc[i]));
+    }
+    for (int i = 0; i < 4; ++i) {
+      std::memcpy(static_cast<void*>(&out[i]), sel[i].w.data(), sizeof(Fp12));
+      out[i].c1 = Fp6::Select(digits[i][w].neg, -out[i].c1, out[i].c1);
+    }
+  };
+  std::array<Fp12, 4> a, t;
+  lookup4(0, a);
+  for (int w = 1; w < kWindows; ++w) {
+    lookup4(w, t);
+    for (int i = 0; i < 4; ++i) a[i] *= t[i];
+  }
+  // A0 phi(A1 phi(A2 phi(A3))), phi = conj o frob: base^(d0 + d1 |x| + d2 |x|^2 + d3 |x|^3).
+  Fp12 acc = a[3];
+  for (int i = 2; i >= 0; --i) acc = acc.Frobenius().Conjugate() * a[i];
+  std::memset(d.data(), 0, sizeof(d));
+  std::memset(static_cast<void*>(digits.data()), 0, sizeof(digits));
+  std::memset(static_cast<void*>(mask.data()), 0, sizeof(mask));  // the masks spell the digits
+  __asm__ __volatile__("" : : "r"(d.data()), "r"(digits.data()), "r"(mask.data()) : "memory");
+  return Gt::FromFp12Unchecked(acc);
 }
 
 bool Gt::IsInGroup(const Fp12& v) {

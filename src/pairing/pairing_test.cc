@@ -5,6 +5,7 @@
 
 #include <string_view>
 
+#include "cipherchart/pairing/parallel.h"
 #include "cipherchart/pairing/selftest.h"
 #include "src/pairing/test_util.h"
 
@@ -94,6 +95,42 @@ TEST(PairingTest, ProductEqualsProductOfPairings) {
   std::vector<G1> ps = {p, -p};
   std::vector<G2> qs = {q, q};
   EXPECT_TRUE(PairingProduct(ps, qs).IsIdentity());
+}
+
+TEST(PairingTest, ThreadedProductsMatchTheSerialOnes) {
+  // Sizes on both sides of the split (8 pairs) and odd ones, with identity points on either
+  // side; 1, 2 and 3 threads must give exactly the serial Miller value and the product of the
+  // single pairings, prepared or not.
+  TestRng rng(37);
+  for (std::size_t n : {0, 1, 5, 8, 9, 13, 17}) {
+    SCOPED_TRACE(::testing::Message() << "n = " << n);
+    std::vector<G1> ps(n);
+    std::vector<G2> qs(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      ps[i] = i % 6 == 4 ? G1::Identity() : rng.RandomG1();
+      qs[i] = i % 7 == 5 ? G2::Identity() : rng.RandomG2();
+    }
+    std::vector<G2Prepared> prepared;
+    prepared.reserve(n);
+    std::vector<const G2Prepared*> ptrs;
+    Gt want;
+    for (std::size_t i = 0; i < n; ++i) {
+      prepared.emplace_back(qs[i]);
+      ptrs.push_back(&prepared.back());
+      want *= Pairing(ps[i], qs[i]);
+    }
+    SetBatchThreads(1);
+    const Fp12 serial = MillerLoopProduct(ps, qs);
+    EXPECT_EQ(MillerLoopProduct(ps, ptrs), serial);
+    for (unsigned threads : {1u, 2u, 3u}) {
+      SetBatchThreads(threads);
+      EXPECT_EQ(MillerLoopProduct(ps, qs), serial) << threads << " threads";
+      EXPECT_EQ(MillerLoopProduct(ps, ptrs), serial) << threads << " threads";
+      EXPECT_EQ(PairingProduct(ps, qs), want) << threads << " threads";
+      EXPECT_EQ(PairingProduct(ps, ptrs), want) << threads << " threads";
+    }
+    SetBatchThreads(0);
+  }
 }
 
 TEST(PairingTest, PreparedG2GivesTheSamePairing) {

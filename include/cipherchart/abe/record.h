@@ -26,7 +26,9 @@
 #include <vector>
 
 #include "cipherchart/abe/authority.h"
+#include "cipherchart/abe/authority_directory.h"
 #include "cipherchart/abe/fame.h"
+#include "cipherchart/abe/maabe.h"
 #include "cipherchart/abe/policy.h"
 #include "cipherchart/common/error.h"
 #include "cipherchart/envelope/envelope.h"
@@ -61,6 +63,36 @@ Result<envelope::OpenedEnvelope> OpenRecordSection(const fame::SecretKey& key,
 // The same; an authentic envelope under other public parameters than the key's is refused with
 // kInvalidArgument ("no key for these public parameters") without decapsulating.
 Result<envelope::OpenedEnvelope> OpenRecordSection(const UserKey& key,
+                                                   std::span<const std::uint8_t> envelope_bytes,
+                                                   const envelope::Ed25519PublicKey& expected_author,
+                                                   std::string_view expected_record_id,
+                                                   std::uint64_t expected_version);
+
+// ---- multi-authority sections (RW15, maabe.h) ---------------------------------------------------
+// The same envelope with scheme id kRw15MaAbeSchemeId; the KEM ciphertext is maabe::Serialize of
+// the ciphertext and the public-parameter id is MultiAuthorityParamsId of the authorities it
+// uses, so the (signed) header names exactly the authority keys a reader needs. Readers dispatch
+// on the header's scheme id: an envelope of the other scheme is refused with kUnsupported.
+
+inline constexpr std::uint16_t kRw15MaAbeSchemeId = 0x0003;
+
+// SHA-256("cipherchart maabe authorities v1" || per authority, in the ciphertext's order:
+// u16 namespace length, namespace, 32-byte key id).
+Result<PublicParamsId> MultiAuthorityParamsId(std::span<const maabe::CiphertextAuthority> authorities);
+
+// Seals `payload` for a policy that may span authorities, each resolved through the verified
+// directory at `now` (unknown or unverified namespaces are refused: AuthorityDirectory::Resolve).
+Result<std::vector<std::uint8_t>> SealRecordSection(
+    const AuthorityDirectory& directory, std::uint64_t now, const PolicyNode& policy,
+    std::string_view record_id, std::uint64_t record_version, std::span<const std::uint8_t> payload,
+    const envelope::Ed25519SigningKey& author, std::uint32_t segment_size = envelope::kDefaultSegmentSize,
+    envelope::RandomSource& rng = envelope::OsRandom());
+
+// Opens a multi-authority envelope with one identity's keys. Besides the envelope's errors:
+// kUnsupported for another scheme id, kInvalidEncoding for a KEM ciphertext that does not parse,
+// whose policy is not the header's or whose authorities are not the header's parameter id,
+// maabe::Decapsulate's kInvalidArgument for keys that do not satisfy the policy.
+Result<envelope::OpenedEnvelope> OpenRecordSection(const maabe::UserKey& key,
                                                    std::span<const std::uint8_t> envelope_bytes,
                                                    const envelope::Ed25519PublicKey& expected_author,
                                                    std::string_view expected_record_id,

@@ -32,6 +32,7 @@
 #include <span>
 
 #include "cipherchart/pairing/curve.h"
+#include "cipherchart/pairing/parallel.h"
 
 namespace cipherchart::pairing {
 
@@ -83,15 +84,11 @@ struct G1FixedBaseTerm {
 // out[t.slot] += t.scalar * t.base for all terms (batch mode, see above), constant-time in the
 // scalars up to the negligible-probability retry. out is not cleared first.
 // Precondition (asserted): every slot < out.size().
-// Batches of a few hundred terms or more are split over up to BatchThreads() threads (the
-// chunks are independent; each thread does its own inversions), since an ABE encryption or
-// key generation is one such batch and is otherwise single-threaded.
+// Batches of a few hundred terms or more are split over up to BatchThreads() threads with
+// ParallelChunks (the chunks are independent; each thread does its own inversions), since an ABE encryption
+// or key generation is one such batch and is otherwise single-threaded.
 void FixedBaseSum(std::span<const G1FixedBaseTerm> terms, std::span<G1> out);
 
-// Threads FixedBaseSum may use: SetBatchThreads(n) (n >= 1; 0 restores the default: the
-// environment variable CIPHERCHART_THREADS if it holds 1..64, else the hardware's thread count
-// capped at 8). Process-wide; safe to call at any time.
-void SetBatchThreads(unsigned threads);
-unsigned BatchThreads();
+// The thread count FixedBaseSum uses is set with SetBatchThreads (parallel.h).
 
 }  // namespace cipherchart::pairing

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <span>
+#include <vector>
 
 #include "cipherchart/pairing/tower.h"
 
@@ -43,6 +44,43 @@ class Gt {
  private:
   explicit Gt(const Fp12& v) : v_(v) {}
   Fp12 v_;
+};
+
+// Many exponentiations of one fixed base (e.g. e(g,h) or an authority's e(g,h)^alpha).
+//
+// Method. k = d0 + d1 |x| + d2 |x|^2 + d3 |x|^3 with d_i < |x| < 2^64 (detail::SplitScalarBaseX,
+// as in Gt::Pow), and base^(|x|^i) = phi^i(base) for phi = conj o frob. Each d_i is recoded into
+// kWindows signed kBits-bit digits, and the table holds base^(j 2^(kBits w)) for every window w
+// and j = 1..2^(kBits-1): fixed-base windowing with one table per digit position (Menezes, van
+// Oorschot, Vanstone, Handbook of Applied Cryptography, section 14.6.3), with negative digits
+// taken by conjugation (the inverse in GT). The four partial products A_i = prod_w
+// T[w][d_{i,w}] share the table and need no squaring; base^k = A0 phi(A1 phi(A2 phi(A3))).
+// 40 Fp12 multiplications for the digits, 3 for the recombination, 3 Frobenius maps.
+// One scan of a window's whole row serves the four digits; entries are kept and conjugated by
+// mask (constant-time in k). Measured: 2.5-2.8 times faster than Gt::Pow (docs/pairing.md).
+class GtFixedBase {
+ public:
+  // 6-bit windows: 5-bit ones measured about 10% slower; 7-bit ones save 4 multiplications but
+  // scan and store twice as much (369 KB) and measured no faster.
+  static constexpr int kBits = 6;
+  static constexpr int kWindows = 11;                // 11 signed 6-bit digits cover 64 bits
+  static constexpr int kEntries = 1 << (kBits - 1);  // |digit| = 1..32 (0: the identity)
+
+  // Precomputes the table (about 350 Fp12 multiplications; 11 x 32 entries, 203 KB).
+  // Precondition: base is in GT (any element, the identity included).
+  explicit GtFixedBase(const Gt& base);
+
+  // base^k, constant-time in k (full-scan lookups, no secret branch or secret memory index).
+  Gt Pow(const Fr& k) const;
+  const Gt& base() const { return base_; }
+
+ private:
+  // An Fp12 value as raw Montgomery limbs, aligned for vector selects.
+  struct alignas(32) Packed {
+    std::array<u64, 72> w;
+  };
+  Gt base_;
+  std::vector<Packed> table_;  // table_[w * kEntries + j - 1] = base^(j 2^(kBits w))
 };
 
 }  // namespace cipherchart::pairing

@@ -3,8 +3,11 @@
 // Miller loop over |x| = 0xd201000000010000 (Vercauteren, "Optimal pairings", IEEE TIT 2010),
 // G2 in homogeneous projective coordinates with the doubling and addition-line formulas of
 // Costello, Lange, Naehrig, "Faster pairing computations on curves with high-degree twists",
-// PKC 2010, section 5, re-derived for the M-type twist (derivation in pairing.cc). Lines are
-// sparse (3 of 6 Fp2 coefficients) and are multiplied in with a sparse product.
+// PKC 2010, section 5, re-derived for the M-type twist (derivation in pairing.cc); the point
+// updates share their products with the lines as in Aranha, Karabina, Longa, Gebotys, Lopez,
+// "Faster explicit formulas for computing pairings over ordinary curves", Eurocrypt 2011,
+// section 4. Lines are sparse (3 of 6 Fp2 coefficients); in products of several pairs the lines
+// of a step are multiplied together two by two before they meet the accumulator.
 // Final exponentiation: easy part (p^6 - 1)(p^2 + 1); hard part by Hayashida, Hayasaka,
 // Teruya, "Efficient Final Exponentiation via Cyclotomic Structure for Pairings over Families
 // of Elliptic Curves" (ePrint 2020/875), section 4, which computes the exponent
@@ -14,7 +17,8 @@
 // against shared/data/kat/bls12_381/pairing_generators.json).
 //
 // Inputs are treated as public (the pairing is variable-time only in loop structure fixed by
-// the curve; it has no branch on point values except the identity check).
+// the curve; it has no branch on point values except the identity check). They must be in G1
+// and G2 (the decoders check this): the doubling and addition steps are not complete formulas.
 #pragma once
 
 #include <span>
@@ -44,15 +48,21 @@ class G2Prepared {
 
 // f_{|x|,Q}(P), conjugated for the sign of x: the Miller loop value before final exponentiation.
 Fp12 MillerLoop(const G1& p, const G2& q);
-// Product of Miller loops of several pairs, sharing the squarings of the accumulator.
+// Product of the Miller loops of several pairs, sharing the squarings of the accumulator; pairs
+// with an identity point are skipped. Precondition: equal lengths (asserted). From 8 pairs on,
+// the pairs are split into contiguous chunks of at least 4 over ParallelChunks (parallel.h):
+// each chunk runs its own shared loop and the chunk values are multiplied, which gives exactly
+// the serial value (the loop value of a product is the product of the loop values).
 Fp12 MillerLoopProduct(std::span<const G1> ps, std::span<const G2Prepared* const> qs);
+Fp12 MillerLoopProduct(std::span<const G1> ps, std::span<const G2> qs);
 // f^(3 (p^12 - 1)/r) (see above for the factor 3).
 Fp12 FinalExponentiation(const Fp12& f);
 
 // e(P, Q).
 Gt Pairing(const G1& p, const G2& q);
 Gt Pairing(const G1& p, const G2Prepared& q);
-// prod_i e(P_i, Q_i) with one final exponentiation. Precondition: equal lengths (asserted).
+// prod_i e(P_i, Q_i): MillerLoopProduct (split over threads for many pairs) and one final
+// exponentiation. Precondition: equal lengths (asserted).
 Gt PairingProduct(std::span<const G1> ps, std::span<const G2> qs);
 Gt PairingProduct(std::span<const G1> ps, std::span<const G2Prepared* const> qs);
 

@@ -1,0 +1,218 @@
+// Tests of the signed authority directory (authority_directory.h): only keys vouched for by a
+// certified authority signing key are used, everything else is refused with a clear error.
+#include "cipherchart/abe/authority_directory.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "cipherchart/abe/record.h"
+
+namespace cipherchart::abe {
+namespace {
+
+constexpr std::uint64_t kFrom = 1'700'000'000, kTo = 1'900'000'000, kNow = 1'800'000'000;
+
+std::unique_ptr<PolicyNode> Policy(std::string_view text) {
+  auto p = ParsePolicy(text);
+  EXPECT_TRUE(p.has_value()) << text;
+  return p ? std::move(*p) : nullptr;
+}
+
+// An authority of the multi-authority scheme with its certificate chain and signed statement.
+struct Member {
+  Authority authority;
+  maabe::AuthorityKeyPair keys;
+  KeyStatement statement;
+};
+Member MakeMember(Authority authority) {
+  auto keys = maabe::AuthoritySetup(authority.authority_namespace());
+  EXPECT_TRUE(keys.has_value());
+  auto statement = SignKeyStatement(keys->pk, authority.signing_key(), kFrom, kTo);
+  EXPECT_TRUE(statement.has_value());
+  return Member{std::move(authority), std::move(*keys), std::move(*statement)};
+}
+Member MakeRootMember(std::string_view ns) {
+  auto root = Authority::CreateRoot(ns, kFrom, kTo);
+  EXPECT_TRUE(root.has_value());
+  return MakeMember(std::move(*root));
+}
+
+TEST(AuthorityDirectory, ResolvesVerifiedKeysAndEncryptsAcrossAuthorities) {
+  Member hospital = MakeRootMember("hospital_a");
+  Member board = MakeRootMember("board");
+  AuthorityDirectory dir(
+      {TrustedRootOf(hospital.authority.certificate()), TrustedRootOf(board.authority.certificate())});
+  ASSERT_TRUE(dir.Add(hospital.authority.chain(), hospital.statement, kNow).has_value());
+  ASSERT_TRUE(dir.Add(board.authority.chain(), board.statement, kNow).has_value());
+
+  const auto policy = Policy("hospital_a.role:doctor AND board.licence:active");
+  auto keys = dir.Resolve(*policy, kNow);
+  ASSERT_TRUE(keys.has_value()) << keys.error().message();
+  ASSERT_EQ(keys->size(), 2u);
+  auto enc = dir.Encapsulate(*policy, kNow);
+  ASSERT_TRUE(enc.has_value());
+
+  maabe::UserKey user{"dr-7", {}};
+  auto hk = maabe::KeyGen(hospital.keys, "dr-7", {"hospital_a.role:doctor"});
+  auto bk = maabe::KeyGen(board.keys, "dr-7", {"board.licence:active"});
+  ASSERT_TRUE(hk && bk);
+  ASSERT_TRUE(maabe::AddKeys(user, *hk) && maabe::AddKeys(user, *bk));
+  auto key = maabe::Decapsulate(user, enc->ct);
+  ASSERT_TRUE(key.has_value());
+  EXPECT_TRUE(*key == enc->key);
+
+  // An unknown namespace is refused by name.
+  auto unknown = dir.Encapsulate(*Policy("hospital_a.role:doctor AND pharmacy.x"), kNow);
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().message(),
+            "policy attribute \"pharmacy.x\": no verified authority for it in the directory");
+  // After the statements expire nothing resolves.
+  auto late = dir.Resolve(*policy, kTo + 1);
+  ASSERT_FALSE(late.has_value());
+  EXPECT_EQ(late.error().code(), ErrorCode::kContextMismatch);
+}
+
+TEST(AuthorityDirectory, RefusesUnverifiedStatements) {
+  Member hospital = MakeRootMember("hospital_a");
+  Member rogue = MakeRootMember("hospital_a");  // same namespace, not a trusted root
+  AuthorityDirectory dir({TrustedRootOf(hospital.authority.certificate())});
+
+  // An untrusted root.
+  auto r = dir.Add(rogue.authority.chain(), rogue.statement, kNow);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), ErrorCode::kSignerMismatch);
+
+  // The trusted chain with a statement signed by someone else.
+  r = dir.Add(hospital.authority.chain(), rogue.statement, kNow);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), ErrorCode::kIntegrity);
+  EXPECT_NE(r.error().message().find("does not verify under its certified signing key"), std::string::npos);
+
+  // A statement swapped to another key after signing.
+  KeyStatement tampered = hospital.statement;
+  tampered.public_key = rogue.keys.pk;
+  r = dir.Add(hospital.authority.chain(), tampered, kNow);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), ErrorCode::kIntegrity);
+
+  // A properly signed statement about another namespace.
+  auto other = maabe::AuthoritySetup("board");
+  ASSERT_TRUE(other.has_value());
+  auto about_board = SignKeyStatement(other->pk, hospital.authority.signing_key(), kFrom, kTo);
+  ASSERT_TRUE(about_board.has_value());
+  r = dir.Add(hospital.authority.chain(), *about_board, kNow);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), ErrorCode::kSignerMismatch);
+
+  // Outside the statement's validity.
+  auto early = SignKeyStatement(hospital.keys.pk, hospital.authority.signing_key(), kNow + 10, kTo);
+  ASSERT_TRUE(early.has_value());
+  r = dir.Add(hospital.authority.chain(), *early, kNow);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), ErrorCode::kContextMismatch);
+  EXPECT_NE(r.error().message().find("not yet valid"), std::string::npos);
+
+  EXPECT_TRUE(dir.entries().empty());  // nothing got in
+  ASSERT_TRUE(dir.Add(hospital.authority.chain(), hospital.statement, kNow).has_value());
+  EXPECT_EQ(dir.entries().size(), 1u);
+}
+
+TEST(AuthorityDirectory, SubAuthoritiesAndDirectoryFiles) {
+  Member root = MakeRootMember("hospital_a");
+  auto sub = root.authority.CreateSubAuthority("hospital_a.cardiology", kFrom, kTo);
+  ASSERT_TRUE(sub.has_value());
+  Member cardiology = MakeMember(std::move(*sub));
+  const std::vector<DirectoryEntry> entries = {{root.authority.chain(), root.statement},
+                                               {cardiology.authority.chain(), cardiology.statement}};
+  auto file = EncodeDirectory(entries);
+  ASSERT_TRUE(file.has_value()) << file.error().message();
+  auto parsed = ParseDirectory(*file);
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().message();
+  ASSERT_EQ(parsed->size(), 2u);
+  EXPECT_EQ(*EncodeDirectory(*parsed), *file);
+
+  AuthorityDirectory dir({TrustedRootOf(root.authority.certificate())});
+  ASSERT_TRUE(dir.AddAll(*parsed, kNow).has_value());
+  auto keys = dir.Resolve(*Policy("hospital_a.role:doctor AND hospital_a.cardiology.ward:ccu"), kNow);
+  ASSERT_TRUE(keys.has_value());
+  ASSERT_EQ(keys->size(), 2u);
+
+  // One bad entry and the whole file is refused, naming the entry.
+  std::vector<DirectoryEntry> bad = *parsed;
+  bad[1].statement.signature[0] ^= 1;
+  AuthorityDirectory fresh({TrustedRootOf(root.authority.certificate())});
+  auto r = fresh.AddAll(bad, kNow);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message().rfind("directory entry 1 (hospital_a.cardiology): ", 0), 0u)
+      << r.error().message();
+  EXPECT_TRUE(fresh.entries().empty());
+
+  // Decoders: truncations fail with kInvalidEncoding, one extra byte is trailing.
+  for (std::size_t n = 0; n < file->size(); n += 7) {
+    auto t = ParseDirectory(std::span(file->data(), n));
+    ASSERT_FALSE(t.has_value()) << n;
+  }
+  auto statement = EncodeKeyStatement(root.statement);
+  ASSERT_TRUE(statement.has_value());
+  auto back = ParseKeyStatement(*statement);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(*EncodeKeyStatement(*back), *statement);
+  statement->push_back(0);
+  auto trailing = ParseKeyStatement(*statement);
+  ASSERT_FALSE(trailing.has_value());
+  EXPECT_NE(trailing.error().message().find("trailing"), std::string::npos);
+}
+
+TEST(MultiAuthorityRecord, SealsThroughTheDirectoryAndOpensWithOneIdentitysKeys) {
+  Member hospital = MakeRootMember("hospital_a");
+  Member board = MakeRootMember("board");
+  AuthorityDirectory dir(
+      {TrustedRootOf(hospital.authority.certificate()), TrustedRootOf(board.authority.certificate())});
+  ASSERT_TRUE(dir.Add(hospital.authority.chain(), hospital.statement, kNow).has_value());
+  ASSERT_TRUE(dir.Add(board.authority.chain(), board.statement, kNow).has_value());
+  auto author = envelope::Ed25519SigningKey::Generate();
+  ASSERT_TRUE(author.has_value());
+  const std::string text = R"({"resourceType":"Observation","status":"final"})";
+  const std::vector<std::uint8_t> payload(text.begin(), text.end());
+  const auto policy = Policy("hospital_a.role:doctor AND board.licence:active");
+  auto sealed = SealRecordSection(dir, kNow, *policy, "record-1/vitals", 3, payload, *author);
+  ASSERT_TRUE(sealed.has_value()) << sealed.error().message();
+
+  maabe::UserKey reader{"dr-9", {}};
+  auto hk = maabe::KeyGen(hospital.keys, "dr-9", {"hospital_a.role:doctor"});
+  auto bk = maabe::KeyGen(board.keys, "dr-9", {"board.licence:active"});
+  ASSERT_TRUE(hk && bk && maabe::AddKeys(reader, *hk) && maabe::AddKeys(reader, *bk));
+  auto opened = OpenRecordSection(reader, *sealed, author->public_key(), "record-1/vitals", 3);
+  ASSERT_TRUE(opened.has_value()) << opened.error().message();
+  EXPECT_EQ(opened->payload, payload);
+
+  // A reader lacking the board's attribute gets the ABE refusal; a wrong record id the envelope's.
+  maabe::UserKey partial{"dr-9", {}};
+  ASSERT_TRUE(maabe::AddKeys(partial, *hk));
+  auto refused = OpenRecordSection(partial, *sealed, author->public_key(), "record-1/vitals", 3);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().message(), "the key's attributes do not satisfy the policy");
+  auto wrong_id = OpenRecordSection(reader, *sealed, author->public_key(), "record-2/vitals", 3);
+  ASSERT_FALSE(wrong_id.has_value());
+  EXPECT_EQ(wrong_id.error().code(), ErrorCode::kContextMismatch);
+
+  // An unknown authority is refused at sealing time.
+  auto unknown = SealRecordSection(dir, kNow, *Policy("pharmacy.x"), "r", 1, payload, *author);
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().code(), ErrorCode::kInvalidArgument);
+
+  // A FAME envelope is not read as a multi-authority one.
+  auto verified = VerifyChain(hospital.authority.chain(),
+                              std::vector{TrustedRootOf(hospital.authority.certificate())}, kNow);
+  ASSERT_TRUE(verified.has_value());
+  auto fame_sealed =
+      SealRecordSection(*verified, *Policy("hospital_a.role:doctor"), "r", 1, payload, *author);
+  ASSERT_TRUE(fame_sealed.has_value());
+  auto wrong_scheme = OpenRecordSection(reader, *fame_sealed, author->public_key(), "r", 1);
+  ASSERT_FALSE(wrong_scheme.has_value());
+  EXPECT_EQ(wrong_scheme.error().code(), ErrorCode::kUnsupported);
+}
+
+}  // namespace
+}  // namespace cipherchart::abe
