@@ -139,6 +139,16 @@ int Check() {
     MarkPublic(r);
     Expect(r == gt_ref, "Gt::Pow(Fr)");
   }
+  // ---- GtFixedBase::Pow: secret exponent, public table (the multi-authority encryption's
+  // e(g1,g2)^lambda and e(g1,g2)^(alpha t)) ----
+  {
+    const GtFixedBase table(gt);
+    Fr k = k_public;
+    MarkSecret(k);
+    Gt r = table.Pow(k);
+    MarkPublic(r);
+    Expect(r == gt_ref, "GtFixedBase::Pow(Fr)");
+  }
   // ---- FixedBaseTable<G1>::Mul: secret scalar, public table ----
   {
     Fr k = k_public;
