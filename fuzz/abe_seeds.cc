@@ -11,6 +11,7 @@
 #include "cipherchart/abe/authority.h"
 #include "cipherchart/abe/fame_serialize.h"
 #include "cipherchart/pairing/pairing.h"
+#include "seed_writer.h"
 #include "src/abe/keystore_internal.h"
 
 namespace cipherchart::fuzz {
@@ -21,33 +22,6 @@ using Bytes = std::vector<std::uint8_t>;
 using pairing::Fr;
 using pairing::G1;
 using pairing::G2;
-
-class Writer {
- public:
-  Writer(const fs::path& root, const char* target) : dir_(root / target) { fs::create_directories(dir_); }
-  void Add(std::span<const std::uint8_t> bytes) {
-    const fs::path file = dir_ / ("seed_" + std::to_string(n_++));
-    std::ofstream out(file, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    if (!out) {
-      std::fprintf(stderr, "fuzz_make_seeds: cannot write %s\n", file.c_str());
-      std::exit(1);
-    }
-  }
-
- private:
-  fs::path dir_;
-  int n_ = 0;
-};
-
-template <class T>
-T Must(Result<T> r, const char* what) {
-  if (!r) {
-    std::fprintf(stderr, "fuzz_make_seeds: %s: %s\n", what, r.error().ToString().c_str());
-    std::exit(1);
-  }
-  return std::move(*r);
-}
 
 // ---- FAME objects from fixed scalars (valid encodings: every point is k·G) ----
 
@@ -98,7 +72,7 @@ abe::fame::Ciphertext FixedCiphertext(std::string_view policy_text, std::uint64_
 }
 
 void WriteFameSeeds(const fs::path& root) {
-  Writer w(root, "fuzz_fame_decode");
+  SeedWriter w(root, "fuzz_fame_decode");
   w.Add(abe::fame::Serialize(FixedPublicKey(1)));
   w.Add(abe::fame::Serialize(FixedMasterKey()).span());
   w.Add(Must(abe::fame::Serialize(FixedSecretKey({}, 1)), "secret key").span());
@@ -121,7 +95,7 @@ envelope::Ed25519SigningKey FixedSigningKey(std::uint8_t fill) {
 }
 
 void WriteAuthoritySeeds(const fs::path& root) {
-  Writer w(root, "fuzz_authority_cert");
+  SeedWriter w(root, "fuzz_authority_cert");
   constexpr std::uint64_t kFrom = 1'700'000'000, kTo = 1'900'000'000;
   const envelope::Ed25519SigningKey& root_key = FuzzRootKey();
   const envelope::Ed25519SigningKey sub_key = FixedSigningKey(0x6B);
@@ -170,7 +144,7 @@ abe::fame::PublicKey PublicKeyOfFixedMasterKey() {
 }
 
 void WriteKeystoreSeeds(const fs::path& root) {
-  Writer w(root, "fuzz_keystore_payload");
+  SeedWriter w(root, "fuzz_keystore_payload");
   constexpr std::uint64_t kFrom = 1'700'000'000, kTo = 1'900'000'000;
   const abe::fame::PublicKey pk = PublicKeyOfFixedMasterKey();
   const envelope::Ed25519SigningKey& root_key = FuzzRootKey();  // seed 32 x 0x5A

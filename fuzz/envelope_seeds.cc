@@ -10,6 +10,7 @@
 #include "cipherchart/envelope/passphrase_seal.h"
 #include "cipherchart/envelope/stream_aead.h"
 #include "envelope_fuzz_keys.h"
+#include "seed_writer.h"
 #include "src/envelope/test_random.h"
 
 namespace cipherchart::fuzz {
@@ -19,30 +20,10 @@ namespace fs = std::filesystem;
 using Bytes = std::vector<std::uint8_t>;
 using envelope::testing::DeterministicRandom;
 
-void Write(const fs::path& dir, int n, const Bytes& bytes) {
-  fs::create_directories(dir);
-  const fs::path file = dir / ("seed_" + std::to_string(n));
-  std::ofstream out(file, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  if (!out) {
-    std::fprintf(stderr, "fuzz_make_seeds: cannot write %s\n", file.c_str());
-    std::exit(1);
-  }
-}
-
 Bytes Pattern(std::size_t n) {
   Bytes out(n);
   for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<std::uint8_t>(i * 29 + 3);
   return out;
-}
-
-template <class T>
-T Must(Result<T> r, const char* what) {
-  if (!r) {
-    std::fprintf(stderr, "fuzz_make_seeds: %s: %s\n", what, r.error().ToString().c_str());
-    std::exit(1);
-  }
-  return std::move(*r);
 }
 
 }  // namespace
@@ -63,7 +44,7 @@ void WriteEnvelopeSeeds(const fs::path& root) {
       Bytes seed = {c.chunk};
       const Bytes stream = Must(envelope::SealStream(key, ad, Pattern(c.size), c.segment, rng), "stream");
       seed.insert(seed.end(), stream.begin(), stream.end());
-      Write(root / "fuzz_stream_open", n++, seed);
+      WriteSeedFile(root / "fuzz_stream_open", n++, seed);
     }
   }
   {
@@ -76,28 +57,30 @@ void WriteEnvelopeSeeds(const fs::path& root) {
     p.record_version = 1;
     p.segment_size = 64;
     for (std::size_t size : {0u, 10u, 150u}) {
-      Write(root / "fuzz_envelope_open", n++,
-            Must(envelope::SealEnvelope(p, FuzzKemKey(), FuzzAuthor(), Pattern(size), rng), "envelope"));
+      WriteSeedFile(
+          root / "fuzz_envelope_open", n++,
+          Must(envelope::SealEnvelope(p, FuzzKemKey(), FuzzAuthor(), Pattern(size), rng), "envelope"));
     }
     envelope::EnvelopeParams other = p;
     other.record_version = 2;
-    Write(root / "fuzz_envelope_open", n++,
-          Must(envelope::SealEnvelope(other, FuzzKemKey(), FuzzAuthor(), Pattern(30), rng), "envelope"));
+    WriteSeedFile(
+        root / "fuzz_envelope_open", n++,
+        Must(envelope::SealEnvelope(other, FuzzKemKey(), FuzzAuthor(), Pattern(30), rng), "envelope"));
     const auto someone = Must(envelope::Ed25519SigningKey::Generate(rng), "key");
-    Write(root / "fuzz_envelope_open", n++,
-          Must(envelope::SealEnvelope(p, FuzzKemKey(), someone, Pattern(30), rng), "envelope"));
+    WriteSeedFile(root / "fuzz_envelope_open", n++,
+                  Must(envelope::SealEnvelope(p, FuzzKemKey(), someone, Pattern(30), rng), "envelope"));
     const SecretBytes wrong_key(Bytes(envelope::kKemKeySize, 0x3D));
-    Write(root / "fuzz_envelope_open", n++,
-          Must(envelope::SealEnvelope(p, wrong_key, FuzzAuthor(), Pattern(30), rng), "envelope"));
+    WriteSeedFile(root / "fuzz_envelope_open", n++,
+                  Must(envelope::SealEnvelope(p, wrong_key, FuzzAuthor(), Pattern(30), rng), "envelope"));
   }
   {
     // fuzz_passphrase_open: blobs within the target's small Argon2 limits.
     const envelope::Argon2Params params[] = {{8, 1, 1}, {64, 2, 1}, {32, 1, 2}};
     for (const auto& prm : params) {
-      Write(root / "fuzz_passphrase_open", n++,
-            Must(envelope::SealWithPassphrase(SecretBytes(Pattern(32)), FuzzPassphrase(), kFuzzPurpose, prm,
-                                              kFuzzArgon2Limits, rng),
-                 "passphrase seal"));
+      WriteSeedFile(root / "fuzz_passphrase_open", n++,
+                    Must(envelope::SealWithPassphrase(SecretBytes(Pattern(32)), FuzzPassphrase(),
+                                                      kFuzzPurpose, prm, kFuzzArgon2Limits, rng),
+                         "passphrase seal"));
     }
   }
 }

@@ -12,69 +12,42 @@
 
 #include "cipherchart/abe/authority_directory.h"
 #include "cipherchart/abe/maabe_serialize.h"
+#include "seed_writer.h"
 #include "src/abe/maabe_internal.h"
+#include "src/abe/seeded_scalars.h"
 #include "src/envelope/test_random.h"
 
 namespace cipherchart::fuzz {
-namespace {
-
 namespace fs = std::filesystem;
-using abe::maabe::Fr;
-
-void WriteSeed(const fs::path& dir, int n, std::span<const std::uint8_t> bytes) {
-  const fs::path file = dir / ("seed_" + std::to_string(n));
-  std::ofstream out(file, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  if (!out) {
-    std::fprintf(stderr, "fuzz_make_seeds: cannot write %s\n", file.c_str());
-    std::exit(1);
-  }
-}
-
-template <class T>
-T Must(Result<T> r, const char* what) {
-  if (!r) {
-    std::fprintf(stderr, "fuzz_make_seeds: %s: %s\n", what, r.error().ToString().c_str());
-    std::exit(1);
-  }
-  return std::move(*r);
-}
-
-}  // namespace
 
 void WriteMaabeSeeds(const fs::path& root) {
   using namespace abe::maabe;
   const fs::path dir = root / "fuzz_maabe_decode";
   fs::create_directories(dir);
   // TEST-ONLY randomness (see src/abe/maabe_internal.h): these keys protect nothing.
-  auto rng = std::make_shared<envelope::testing::DeterministicRandom>("cipherchart maabe fuzz seeds");
-  const internal::ScalarSource random = [rng]() -> Result<Fr> {
-    std::array<std::uint8_t, 64> wide{};
-    if (auto ok = rng->Fill(wide); !ok) return std::unexpected(ok.error());
-    return Fr::FromBytesWide(wide);
-  };
+  const internal::ScalarSource random = abe::testing::SeededScalars("cipherchart maabe fuzz seeds");
   int n = 0;
   auto a = Must(internal::AuthoritySetupWith("hospital_a", random), "setup");
   auto b = Must(internal::AuthoritySetupWith("\"board x\"", random), "setup");
-  WriteSeed(dir, n++, Must(Serialize(a.pk), "pk"));
-  WriteSeed(dir, n++, Must(Serialize(b.msk), "msk").span());
+  WriteSeedFile(dir, n++, Must(Serialize(a.pk), "pk"));
+  WriteSeedFile(dir, n++, Must(Serialize(b.msk), "msk").span());
   const std::string gid = "practitioner:\xc3\xa9-1";
   auto ka = Must(internal::KeyGenWith(a, gid, {"hospital_a.role:doctor", "hospital_a.years#0=1"}, random),
                  "keygen");
   auto kb = Must(internal::KeyGenWith(b, gid, {"\"board x\".licence"}, random), "keygen");
-  WriteSeed(dir, n++, Must(Serialize(ka), "authority keys").span());
+  WriteSeedFile(dir, n++, Must(Serialize(ka), "authority keys").span());
   UserKey user{gid, {}};
   if (!AddKeys(user, ka) || !AddKeys(user, kb)) std::exit(1);
-  WriteSeed(dir, n++, Must(Serialize(user), "user key").span());
+  WriteSeedFile(dir, n++, Must(Serialize(user), "user key").span());
   auto tk = Must(internal::MakeTransformKeyWith(user, random), "transform key");
-  WriteSeed(dir, n++, Must(Serialize(tk.tk), "transform key").span());
+  WriteSeedFile(dir, n++, Must(Serialize(tk.tk), "transform key").span());
   const std::vector<AuthorityPublicKey> pks = {a.pk, b.pk};
   for (const char* text : {"hospital_a.x", "hospital_a.role:doctor AND \"board x\".licence",
                            "2 of (hospital_a.a, \"board x\".b, hospital_a.years >= 3)"}) {
     auto policy = Must(abe::ParsePolicy(text), "policy");
     auto enc = Must(internal::EncapsulateWith(pks, *policy, random), "encapsulate");
-    WriteSeed(dir, n++, Must(Serialize(enc.ct), "ciphertext"));
-    if (auto partial = Transform(tk.tk, enc.ct)) WriteSeed(dir, n++, Serialize(*partial));
+    WriteSeedFile(dir, n++, Must(Serialize(enc.ct), "ciphertext"));
+    if (auto partial = Transform(tk.tk, enc.ct)) WriteSeedFile(dir, n++, Serialize(*partial));
   }
   // A key statement and a one-entry directory (a root authority signing its own statement).
   envelope::testing::DeterministicRandom cert_rng("cipherchart maabe fuzz seeds: authority");
@@ -82,9 +55,9 @@ void WriteMaabeSeeds(const fs::path& root) {
       Must(abe::Authority::CreateRoot("hospital_a", 1'700'000'000, 1'900'000'000, cert_rng), "root");
   auto statement =
       Must(abe::SignKeyStatement(a.pk, authority.signing_key(), 1'700'000'000, 1'900'000'000), "statement");
-  WriteSeed(dir, n++, Must(abe::EncodeKeyStatement(statement), "statement"));
+  WriteSeedFile(dir, n++, Must(abe::EncodeKeyStatement(statement), "statement"));
   const std::vector<abe::DirectoryEntry> entries = {{authority.chain(), statement}};
-  WriteSeed(dir, n++, Must(abe::EncodeDirectory(entries), "directory"));
+  WriteSeedFile(dir, n++, Must(abe::EncodeDirectory(entries), "directory"));
 }
 
 }  // namespace cipherchart::fuzz

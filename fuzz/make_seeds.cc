@@ -21,30 +21,13 @@
 #include "envelope_seeds.h"
 #include "fame_kp_seeds.h"
 #include "maabe_seeds.h"
+#include "seed_writer.h"
 
 namespace {
 
 using namespace cipherchart::pairing;
+using cipherchart::fuzz::SeedWriter;
 namespace fs = std::filesystem;
-
-class SeedWriter {
- public:
-  SeedWriter(const fs::path& root, const char* target) : dir_(root / target) { fs::create_directories(dir_); }
-  void Add(std::span<const std::uint8_t> bytes) {
-    const fs::path file = dir_ / ("seed_" + std::to_string(n_++));
-    std::ofstream out(file, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    if (!out) {
-      std::fprintf(stderr, "fuzz_make_seeds: cannot write %s\n", file.c_str());
-      std::exit(1);
-    }
-  }
-  int count() const { return n_; }
-
- private:
-  fs::path dir_;
-  int n_ = 0;
-};
 
 std::vector<std::uint8_t> Concat(std::initializer_list<std::span<const std::uint8_t>> parts) {
   std::vector<std::uint8_t> out;

@@ -38,13 +38,24 @@ Member MakeRootMember(std::string_view ns) {
   return MakeMember(std::move(*root));
 }
 
-TEST(AuthorityDirectory, ResolvesVerifiedKeysAndEncryptsAcrossAuthorities) {
+// Two independent root authorities (a hospital and the medical board), both trusted, both in
+// the directory.
+struct TwoAuthorities {
   Member hospital = MakeRootMember("hospital_a");
   Member board = MakeRootMember("board");
-  AuthorityDirectory dir(
-      {TrustedRootOf(hospital.authority.certificate()), TrustedRootOf(board.authority.certificate())});
-  ASSERT_TRUE(dir.Add(hospital.authority.chain(), hospital.statement, kNow).has_value());
-  ASSERT_TRUE(dir.Add(board.authority.chain(), board.statement, kNow).has_value());
+  AuthorityDirectory dir{
+      {TrustedRootOf(hospital.authority.certificate()), TrustedRootOf(board.authority.certificate())}};
+  TwoAuthorities() {
+    EXPECT_TRUE(dir.Add(hospital.authority.chain(), hospital.statement, kNow).has_value());
+    EXPECT_TRUE(dir.Add(board.authority.chain(), board.statement, kNow).has_value());
+  }
+};
+
+TEST(AuthorityDirectory, ResolvesVerifiedKeysAndEncryptsAcrossAuthorities) {
+  TwoAuthorities two;
+  const Member& hospital = two.hospital;
+  const Member& board = two.board;
+  const AuthorityDirectory& dir = two.dir;
 
   const auto policy = Policy("hospital_a.role:doctor AND board.licence:active");
   auto keys = dir.Resolve(*policy, kNow);
@@ -165,12 +176,10 @@ TEST(AuthorityDirectory, SubAuthoritiesAndDirectoryFiles) {
 }
 
 TEST(MultiAuthorityRecord, SealsThroughTheDirectoryAndOpensWithOneIdentitysKeys) {
-  Member hospital = MakeRootMember("hospital_a");
-  Member board = MakeRootMember("board");
-  AuthorityDirectory dir(
-      {TrustedRootOf(hospital.authority.certificate()), TrustedRootOf(board.authority.certificate())});
-  ASSERT_TRUE(dir.Add(hospital.authority.chain(), hospital.statement, kNow).has_value());
-  ASSERT_TRUE(dir.Add(board.authority.chain(), board.statement, kNow).has_value());
+  TwoAuthorities two;
+  const Member& hospital = two.hospital;
+  const Member& board = two.board;
+  const AuthorityDirectory& dir = two.dir;
   auto author = envelope::Ed25519SigningKey::Generate();
   ASSERT_TRUE(author.has_value());
   const std::string text = R"({"resourceType":"Observation","status":"final"})";

@@ -112,4 +112,25 @@ inline std::map<std::string, std::string> ReadVectors(const std::string& path) {
   return stored;
 }
 
+// The known-answer check of one vector file. With CIPHERCHART_REGENERATE_VECTORS=1 it rewrites
+// `path` (`header`: '#' comment lines, each ending in '\n'; then one "name hex" line per vector)
+// and returns true, and the caller skips the test; otherwise it expects the stored vectors to be
+// exactly `generated` and returns false.
+inline bool RegenerateOrCompareVectors(const std::string& path, std::string_view header,
+                                       const std::map<std::string, std::string>& generated) {
+  if (RegenerateVectors()) {
+    std::ofstream out(path);
+    out << header;
+    for (const auto& [name, hex] : generated) out << name << ' ' << hex << '\n';
+    return true;
+  }
+  const auto stored = ReadVectors(path);
+  EXPECT_EQ(stored.size(), generated.size()) << path;
+  for (const auto& [name, hex] : generated) {
+    auto it = stored.find(name);
+    EXPECT_TRUE(it != stored.end() && it->second == hex) << name << " differs: the format changed";
+  }
+  return false;
+}
+
 }  // namespace cipherchart::abe::testing
