@@ -221,6 +221,29 @@ TEST(MultiAuthorityRecord, SealsThroughTheDirectoryAndOpensWithOneIdentitysKeys)
   auto wrong_scheme = OpenRecordSection(reader, *fame_sealed, author->public_key(), "r", 1);
   ASSERT_FALSE(wrong_scheme.has_value());
   EXPECT_EQ(wrong_scheme.error().code(), ErrorCode::kUnsupported);
+
+  // One reader interface for both schemes: the header's scheme id picks the key.
+  auto fame_key = hospital.authority.IssueUserKey(*ParseAttributeSet("hospital_a.role:doctor"));
+  ASSERT_TRUE(fame_key.has_value());
+  ReaderKeys keys;
+  keys.fame.push_back(*fame_key);
+  keys.multi_authority = reader;
+  auto via_fame = OpenRecordSection(keys, *fame_sealed, author->public_key(), "r", 1);
+  ASSERT_TRUE(via_fame.has_value()) << via_fame.error().message();
+  EXPECT_EQ(via_fame->payload, payload);
+  auto via_multi = OpenRecordSection(keys, *sealed, author->public_key(), "record-1/vitals", 3);
+  ASSERT_TRUE(via_multi.has_value()) << via_multi.error().message();
+  EXPECT_EQ(via_multi->payload, payload);
+  ReaderKeys fame_only;
+  fame_only.fame.push_back(*fame_key);
+  auto no_multi = OpenRecordSection(fame_only, *sealed, author->public_key(), "record-1/vitals", 3);
+  ASSERT_FALSE(no_multi.has_value());
+  EXPECT_NE(no_multi.error().message().find("no multi-authority key"), std::string::npos);
+  ReaderKeys multi_only;
+  multi_only.multi_authority = reader;
+  auto no_fame = OpenRecordSection(multi_only, *fame_sealed, author->public_key(), "r", 1);
+  ASSERT_FALSE(no_fame.has_value());
+  EXPECT_NE(no_fame.error().message().find("no FAME key"), std::string::npos);
 }
 
 }  // namespace

@@ -85,6 +85,30 @@ envelope::KemKeyResolver FameResolver(const fame::SecretKey& key, const PublicPa
   };
 }
 
+// The multi-authority counterpart of FameResolver.
+envelope::KemKeyResolver MultiAuthorityResolver(const maabe::UserKey& key) {
+  return [&key](const EnvelopeHeader& h) -> Result<SecretBytes> {
+    if (h.scheme_id != kRw15MaAbeSchemeId) {
+      return Fail(ErrorCode::kUnsupported, "record: scheme id " + std::to_string(h.scheme_id) +
+                                               " is not RW15 multi-authority CP-ABE (" +
+                                               std::to_string(kRw15MaAbeSchemeId) + ")");
+    }
+    auto ct = maabe::ParseCiphertext(h.kem_ciphertext);
+    if (!ct) return Fail(ct.error().code(), "record: KEM ciphertext: " + ct.error().message());
+    if (ct->policy != h.policy) {
+      return Fail(ErrorCode::kInvalidEncoding,
+                  "record: KEM ciphertext: its policy is not the policy text of the envelope header");
+    }
+    auto id = MultiAuthorityParamsId(ct->authorities);
+    if (!id) return std::unexpected(id.error());
+    if (*id != h.public_params_id) {
+      return Fail(ErrorCode::kInvalidEncoding,
+                  "record: KEM ciphertext: its authorities are not the envelope header's parameter id");
+    }
+    return maabe::Decapsulate(key, *ct);
+  };
+}
+
 // A file descriptor opened for reading, closed on scope exit.
 class InputFile {
  public:
@@ -215,26 +239,35 @@ Result<envelope::OpenedEnvelope> OpenRecordSection(const maabe::UserKey& key,
                                                    std::uint64_t expected_version) {
   const envelope::EnvelopeExpectation expected{std::string(expected_record_id), expected_version,
                                                expected_author};
-  // Called by the envelope only after the header has been authenticated.
-  auto resolver = [&key](const EnvelopeHeader& h) -> Result<SecretBytes> {
-    if (h.scheme_id != kRw15MaAbeSchemeId) {
-      return Fail(ErrorCode::kUnsupported, "record: scheme id " + std::to_string(h.scheme_id) +
-                                               " is not RW15 multi-authority CP-ABE (" +
-                                               std::to_string(kRw15MaAbeSchemeId) + ")");
+  return envelope::OpenEnvelope(envelope_bytes, expected, MultiAuthorityResolver(key));
+}
+
+Result<envelope::OpenedEnvelope> OpenRecordSection(const ReaderKeys& keys,
+                                                   std::span<const std::uint8_t> envelope_bytes,
+                                                   const envelope::Ed25519PublicKey& expected_author,
+                                                   std::string_view expected_record_id,
+                                                   std::uint64_t expected_version) {
+  const envelope::EnvelopeExpectation expected{std::string(expected_record_id), expected_version,
+                                               expected_author};
+  auto resolver = [&keys](const EnvelopeHeader& h) -> Result<SecretBytes> {
+    if (h.scheme_id == kFameCpAbeSchemeId) {
+      for (const auto& key : keys.fame) {
+        if (key.public_params_id == h.public_params_id)
+          return FameResolver(key.key, &key.public_params_id)(h);
+      }
+      return Fail(ErrorCode::kInvalidArgument, "record: no FAME key for the public parameters " +
+                                                   IdPrefix(h.public_params_id) + " of this envelope");
     }
-    auto ct = maabe::ParseCiphertext(h.kem_ciphertext);
-    if (!ct) return Fail(ct.error().code(), "record: KEM ciphertext: " + ct.error().message());
-    if (ct->policy != h.policy) {
-      return Fail(ErrorCode::kInvalidEncoding,
-                  "record: KEM ciphertext: its policy is not the policy text of the envelope header");
+    if (h.scheme_id == kRw15MaAbeSchemeId) {
+      if (!keys.multi_authority) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    "record: the envelope is multi-authority and the reader has no "
+                    "multi-authority key");
+      }
+      return MultiAuthorityResolver(*keys.multi_authority)(h);
     }
-    auto id = MultiAuthorityParamsId(ct->authorities);
-    if (!id) return std::unexpected(id.error());
-    if (*id != h.public_params_id) {
-      return Fail(ErrorCode::kInvalidEncoding,
-                  "record: KEM ciphertext: its authorities are not the envelope header's parameter id");
-    }
-    return maabe::Decapsulate(key, *ct);
+    return Fail(ErrorCode::kUnsupported, "record: scheme id " + std::to_string(h.scheme_id) +
+                                             " is neither FAME CP-ABE nor RW15 multi-authority CP-ABE");
   };
   return envelope::OpenEnvelope(envelope_bytes, expected, resolver);
 }

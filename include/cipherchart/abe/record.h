@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -93,6 +94,23 @@ Result<std::vector<std::uint8_t>> SealRecordSection(
 // whose policy is not the header's or whose authorities are not the header's parameter id,
 // maabe::Decapsulate's kInvalidArgument for keys that do not satisfy the policy.
 Result<envelope::OpenedEnvelope> OpenRecordSection(const maabe::UserKey& key,
+                                                   std::span<const std::uint8_t> envelope_bytes,
+                                                   const envelope::Ed25519PublicKey& expected_author,
+                                                   std::string_view expected_record_id,
+                                                   std::uint64_t expected_version);
+
+// ---- either scheme: one reader interface ----------------------------------------------------------
+// The keys a reader holds: FAME keys from any number of authorities, and at most one
+// multi-authority key (one identity's keys from any number of authorities).
+struct ReaderKeys {
+  std::vector<UserKey> fame;
+  std::optional<maabe::UserKey> multi_authority;
+};
+// Opens an envelope of either scheme: by the (authenticated) header's scheme id, with the FAME
+// key whose public-parameter id the header names, or with the multi-authority key. Errors as the
+// scheme-specific overloads, plus kInvalidArgument when the reader has no key of the envelope's
+// kind ("record: no FAME key for the public parameters ..."), kUnsupported for another scheme id.
+Result<envelope::OpenedEnvelope> OpenRecordSection(const ReaderKeys& keys,
                                                    std::span<const std::uint8_t> envelope_bytes,
                                                    const envelope::Ed25519PublicKey& expected_author,
                                                    std::string_view expected_record_id,
