@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "cipherchart/abe/fame_serialize.h"
+#include "cipherchart/abe/maabe_serialize.h"
 #include "src/abe/atomic_file.h"
 #include "src/abe/keystore_internal.h"
 #include "src/envelope/wire.h"
@@ -230,6 +231,100 @@ Result<UserKey> OpenUserKeyFile(const std::filesystem::path& path, const SecretB
   auto blob = internal::ReadSmallFile(path, kMaxKeystoreFileSize);
   if (!blob) return std::unexpected(blob.error());
   return OpenUserKey(*blob, passphrase, limits);
+}
+
+// ---- multi-authority keys ----
+
+namespace {
+
+// Opens a sealed blob and hands the secret to `parse` (kInvalidEncoding from the object's own
+// decoder for a malformed inner secret).
+template <class Parse>
+auto OpenSealed(std::span<const std::uint8_t> blob, const SecretBytes& passphrase, std::string_view purpose,
+                const envelope::Argon2Limits& limits, Parse parse) -> decltype(parse(blob)) {
+  auto secret = envelope::OpenWithPassphrase(blob, passphrase, purpose, limits);
+  if (!secret) return std::unexpected(secret.error());
+  return parse(secret->span());
+}
+
+Result<std::vector<std::uint8_t>> SealEncoded(const Result<SecretBytes>& secret,
+                                              const SecretBytes& passphrase, std::string_view purpose,
+                                              const envelope::Argon2Params& params,
+                                              const envelope::Argon2Limits& limits,
+                                              envelope::RandomSource& rng) {
+  if (!secret) return std::unexpected(secret.error());
+  return envelope::SealWithPassphrase(*secret, passphrase, purpose, params, limits, rng);
+}
+
+Result<void> WriteBlob(const std::filesystem::path& path, const Result<std::vector<std::uint8_t>>& blob) {
+  if (!blob) return std::unexpected(blob.error());
+  return internal::WriteFileAtomically(path, *blob);
+}
+
+}  // namespace
+
+Result<std::vector<std::uint8_t>> SealMultiAuthorityMasterKey(const maabe::AuthorityMasterKey& msk,
+                                                              const SecretBytes& passphrase,
+                                                              const envelope::Argon2Params& params,
+                                                              const envelope::Argon2Limits& limits,
+                                                              envelope::RandomSource& rng) {
+  return SealEncoded(maabe::Serialize(msk), passphrase, kMultiAuthorityMasterKeyPurpose, params, limits, rng);
+}
+
+Result<maabe::AuthorityKeyPair> OpenMultiAuthorityMasterKey(std::span<const std::uint8_t> blob,
+                                                            const SecretBytes& passphrase,
+                                                            const envelope::Argon2Limits& limits) {
+  return OpenSealed(blob, passphrase, kMultiAuthorityMasterKeyPurpose, limits,
+                    [](std::span<const std::uint8_t> secret) -> Result<maabe::AuthorityKeyPair> {
+                      auto msk = maabe::ParseMasterKey(secret);
+                      if (!msk) return std::unexpected(msk.error());
+                      return maabe::FromMasterKey(*msk);
+                    });
+}
+
+Result<void> SealMultiAuthorityMasterKeyToFile(
+    const std::filesystem::path& path, const maabe::AuthorityMasterKey& msk, const SecretBytes& passphrase,
+    const envelope::Argon2Params& params, const envelope::Argon2Limits& limits, envelope::RandomSource& rng) {
+  return WriteBlob(path, SealMultiAuthorityMasterKey(msk, passphrase, params, limits, rng));
+}
+
+Result<maabe::AuthorityKeyPair> OpenMultiAuthorityMasterKeyFile(const std::filesystem::path& path,
+                                                                const SecretBytes& passphrase,
+                                                                const envelope::Argon2Limits& limits) {
+  auto blob = internal::ReadSmallFile(path, kMaxKeystoreFileSize);
+  if (!blob) return std::unexpected(blob.error());
+  return OpenMultiAuthorityMasterKey(*blob, passphrase, limits);
+}
+
+Result<std::vector<std::uint8_t>> SealMultiAuthorityUserKey(const maabe::UserKey& key,
+                                                            const SecretBytes& passphrase,
+                                                            const envelope::Argon2Params& params,
+                                                            const envelope::Argon2Limits& limits,
+                                                            envelope::RandomSource& rng) {
+  return SealEncoded(maabe::Serialize(key), passphrase, kMultiAuthorityUserKeyPurpose, params, limits, rng);
+}
+
+Result<maabe::UserKey> OpenMultiAuthorityUserKey(std::span<const std::uint8_t> blob,
+                                                 const SecretBytes& passphrase,
+                                                 const envelope::Argon2Limits& limits) {
+  return OpenSealed(blob, passphrase, kMultiAuthorityUserKeyPurpose, limits,
+                    [](std::span<const std::uint8_t> secret) { return maabe::ParseUserKey(secret); });
+}
+
+Result<void> SealMultiAuthorityUserKeyToFile(const std::filesystem::path& path, const maabe::UserKey& key,
+                                             const SecretBytes& passphrase,
+                                             const envelope::Argon2Params& params,
+                                             const envelope::Argon2Limits& limits,
+                                             envelope::RandomSource& rng) {
+  return WriteBlob(path, SealMultiAuthorityUserKey(key, passphrase, params, limits, rng));
+}
+
+Result<maabe::UserKey> OpenMultiAuthorityUserKeyFile(const std::filesystem::path& path,
+                                                     const SecretBytes& passphrase,
+                                                     const envelope::Argon2Limits& limits) {
+  auto blob = internal::ReadSmallFile(path, kMaxKeystoreFileSize);
+  if (!blob) return std::unexpected(blob.error());
+  return OpenMultiAuthorityUserKey(*blob, passphrase, limits);
 }
 
 }  // namespace cipherchart::abe

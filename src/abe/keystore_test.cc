@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "cipherchart/abe/fame_serialize.h"
+#include "cipherchart/abe/maabe_serialize.h"
 #include "src/abe/glue_test_util.h"
 #include "src/abe/keystore_internal.h"
 
@@ -560,6 +561,54 @@ TEST(KeystorePayload, MalformedPayloadsNameTheFieldAndOffset) {
   }
   EXPECT_FALSE(ParseAuthoritySecrets({}));
   EXPECT_FALSE(ParseUserKeyPayload({}));
+}
+
+TEST(Keystore, MultiAuthorityKeysRoundTripAndStayApart) {
+  auto authority = maabe::AuthoritySetup("hospital_a");
+  ASSERT_TRUE(authority.has_value());
+  auto keys = maabe::KeyGen(*authority, "dr-1", {"hospital_a.role:doctor"});
+  ASSERT_TRUE(keys.has_value());
+  maabe::UserKey user{"dr-1", {}};
+  ASSERT_TRUE(maabe::AddKeys(user, *keys).has_value());
+
+  DeterministicRandom rng("multi-authority");
+  auto msk_blob = SealMultiAuthorityMasterKey(authority->msk, Passphrase(), kCheapArgon2, kTestLimits, rng);
+  auto user_blob = SealMultiAuthorityUserKey(user, Passphrase(), kCheapArgon2, kTestLimits, rng);
+  ASSERT_TRUE(msk_blob && user_blob);
+  auto pair = OpenMultiAuthorityMasterKey(*msk_blob, Passphrase(), kTestLimits);
+  ASSERT_TRUE(pair.has_value()) << pair.error().ToString();
+  EXPECT_EQ(pair->id, authority->id);  // the same public key, rebuilt from the master key
+  auto opened = OpenMultiAuthorityUserKey(*user_blob, Passphrase(), kTestLimits);
+  ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
+  EXPECT_TRUE(*maabe::Serialize(*opened) == *maabe::Serialize(user));
+
+  // Wrong passphrase, and each blob under the other's (or a FAME keystore's) purpose.
+  EXPECT_EQ(OpenMultiAuthorityUserKey(*user_blob, Text("wrong"), kTestLimits).error().code(),
+            ErrorCode::kIntegrity);
+  EXPECT_EQ(OpenMultiAuthorityUserKey(*msk_blob, Passphrase(), kTestLimits).error().code(),
+            ErrorCode::kIntegrity);
+  EXPECT_EQ(OpenMultiAuthorityMasterKey(*user_blob, Passphrase(), kTestLimits).error().code(),
+            ErrorCode::kIntegrity);
+  EXPECT_EQ(OpenUserKey(*user_blob, Passphrase(), kTestLimits).error().code(), ErrorCode::kIntegrity);
+
+  // Files: atomic, mode 0600, and they open again.
+  TempDir dir;
+  ASSERT_TRUE(SealMultiAuthorityMasterKeyToFile(dir / "ma.key", authority->msk, Passphrase(), kCheapArgon2,
+                                                kTestLimits, rng));
+  ASSERT_TRUE(
+      SealMultiAuthorityUserKeyToFile(dir / "user.key", user, Passphrase(), kCheapArgon2, kTestLimits, rng));
+  EXPECT_EQ(FileMode(dir / "ma.key"), 0600u);
+  EXPECT_EQ(FileMode(dir / "user.key"), 0600u);
+  auto from_file = OpenMultiAuthorityMasterKeyFile(dir / "ma.key", Passphrase(), kTestLimits);
+  ASSERT_TRUE(from_file.has_value());
+  EXPECT_EQ(from_file->id, authority->id);
+  auto user_from_file = OpenMultiAuthorityUserKeyFile(dir / "user.key", Passphrase(), kTestLimits);
+  ASSERT_TRUE(user_from_file.has_value());
+  EXPECT_EQ(user_from_file->gid, "dr-1");
+  // A key that does not serialise is refused before anything is written.
+  maabe::UserKey empty{"dr-2", {}};
+  EXPECT_EQ(SealMultiAuthorityUserKey(empty, Passphrase(), kCheapArgon2, kTestLimits).error().code(),
+            ErrorCode::kInvalidArgument);
 }
 
 TEST(KeystorePayload, AuthorityByteFlipsAndTruncations) {

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "cipherchart/abe/authority.h"
+#include "cipherchart/abe/maabe.h"
 #include "cipherchart/common/error.h"
 #include "cipherchart/common/secret.h"
 #include "cipherchart/envelope/passphrase_seal.h"
@@ -37,6 +38,8 @@ namespace cipherchart::abe {
 
 inline constexpr std::string_view kAuthorityKeyPurpose = "authority master key";
 inline constexpr std::string_view kUserKeyPurpose = "user key";
+inline constexpr std::string_view kMultiAuthorityMasterKeyPurpose = "multi-authority master key";
+inline constexpr std::string_view kMultiAuthorityUserKeyPurpose = "multi-authority user key";
 inline constexpr std::array<std::uint8_t, 4> kAuthoritySecretsMagic = {'C', 'C', 'A', 'S'};
 inline constexpr std::array<std::uint8_t, 4> kUserKeyMagic = {'C', 'C', 'U', 'K'};
 inline constexpr std::uint8_t kKeystoreVersion = 1;
@@ -77,5 +80,44 @@ Result<void> SealUserKeyToFile(const std::filesystem::path& path, const UserKey&
                                envelope::RandomSource& rng = envelope::OsRandom());
 Result<UserKey> OpenUserKeyFile(const std::filesystem::path& path, const SecretBytes& passphrase,
                                 const envelope::Argon2Limits& limits = {});
+
+// ---- multi-authority keys (maabe.h) ------------------------------------------------------------
+// The sealed secret is the object's own canonical encoding (maabe_serialize.h: CMMK, CMUK), under
+// the purposes kMultiAuthorityMasterKeyPurpose and kMultiAuthorityUserKeyPurpose. An authority's
+// Ed25519 key and certificate chain stay in its FAME keystore (SealAuthority): the
+// multi-authority master key is the one extra secret it holds.
+
+Result<std::vector<std::uint8_t>> SealMultiAuthorityMasterKey(
+    const maabe::AuthorityMasterKey& msk, const SecretBytes& passphrase,
+    const envelope::Argon2Params& params = {}, const envelope::Argon2Limits& limits = {},
+    envelope::RandomSource& rng = envelope::OsRandom());
+// Returns the whole key pair (maabe::FromMasterKey).
+Result<maabe::AuthorityKeyPair> OpenMultiAuthorityMasterKey(std::span<const std::uint8_t> blob,
+                                                            const SecretBytes& passphrase,
+                                                            const envelope::Argon2Limits& limits = {});
+Result<void> SealMultiAuthorityMasterKeyToFile(const std::filesystem::path& path,
+                                               const maabe::AuthorityMasterKey& msk,
+                                               const SecretBytes& passphrase,
+                                               const envelope::Argon2Params& params = {},
+                                               const envelope::Argon2Limits& limits = {},
+                                               envelope::RandomSource& rng = envelope::OsRandom());
+Result<maabe::AuthorityKeyPair> OpenMultiAuthorityMasterKeyFile(const std::filesystem::path& path,
+                                                                const SecretBytes& passphrase,
+                                                                const envelope::Argon2Limits& limits = {});
+
+Result<std::vector<std::uint8_t>> SealMultiAuthorityUserKey(
+    const maabe::UserKey& key, const SecretBytes& passphrase, const envelope::Argon2Params& params = {},
+    const envelope::Argon2Limits& limits = {}, envelope::RandomSource& rng = envelope::OsRandom());
+Result<maabe::UserKey> OpenMultiAuthorityUserKey(std::span<const std::uint8_t> blob,
+                                                 const SecretBytes& passphrase,
+                                                 const envelope::Argon2Limits& limits = {});
+Result<void> SealMultiAuthorityUserKeyToFile(const std::filesystem::path& path, const maabe::UserKey& key,
+                                             const SecretBytes& passphrase,
+                                             const envelope::Argon2Params& params = {},
+                                             const envelope::Argon2Limits& limits = {},
+                                             envelope::RandomSource& rng = envelope::OsRandom());
+Result<maabe::UserKey> OpenMultiAuthorityUserKeyFile(const std::filesystem::path& path,
+                                                     const SecretBytes& passphrase,
+                                                     const envelope::Argon2Limits& limits = {});
 
 }  // namespace cipherchart::abe
