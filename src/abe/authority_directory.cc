@@ -1,6 +1,7 @@
 // The signed authority directory (authority_directory.h).
 #include "cipherchart/abe/authority_directory.h"
 
+#include <algorithm>
 #include <optional>
 #include <set>
 #include <string>
@@ -190,13 +191,38 @@ Result<void> AuthorityDirectory::Add(std::span<const Certificate> chain, const K
                     Time(statement.not_before) + " ..= " + Time(statement.not_after) + ", now " + Time(now) +
                     ")");
   }
-  entries_[ns] = Entry{statement.public_key, verified->signing_key, statement.not_after};
+  // The entry is usable while the statement and every certificate of its chain are valid.
+  Entry entry{statement.public_key, verified->signing_key, statement.not_before, statement.not_after};
+  for (const auto& cert : chain) {
+    entry.not_before = std::max(entry.not_before, cert.not_before);
+    entry.not_after = std::min(entry.not_after, cert.not_after);
+  }
+  // Rotation goes forward only: whoever serves the directory must not be able to bring back a
+  // key the authority has replaced (while its old statement is still within its validity).
+  if (auto it = entries_.find(ns); it != entries_.end()) {
+    auto stored = maabe::Serialize(it->second.public_key), offered = maabe::Serialize(statement.public_key);
+    if (stored && offered && *stored == *offered) return {};  // the same key again
+    if (statement.not_before <= it->second.statement_not_before) {
+      return Fail(ErrorCode::kContextMismatch,
+                  "key statement for \"" + ns +
+                      "\" is not newer than the one already in the directory (not_before " +
+                      Time(statement.not_before) + " <= " + Time(it->second.statement_not_before) + ")");
+    }
+  }
+  entry.statement_not_before = statement.not_before;
+  entries_[ns] = std::move(entry);
   return {};
 }
 
 Result<void> AuthorityDirectory::AddAll(std::span<const DirectoryEntry> entries, std::uint64_t now) {
   AuthorityDirectory staged = *this;
+  std::set<std::string> seen;
   for (std::size_t i = 0; i < entries.size(); ++i) {
+    const std::string& ns = entries[i].statement.public_key.authority_namespace;
+    if (!seen.insert(ns).second) {
+      return Fail(ErrorCode::kInvalidArgument, "directory entry " + std::to_string(i) + " (" + ns +
+                                                   "): a second entry for the same namespace");
+    }
     if (auto ok = staged.Add(entries[i].chain, entries[i].statement, now); !ok) {
       return Fail(ok.error().code(), "directory entry " + std::to_string(i) + " (" +
                                          entries[i].statement.public_key.authority_namespace +
@@ -223,10 +249,11 @@ Result<std::vector<maabe::AuthorityPublicKey>> AuthorityDirectory::Resolve(const
       return Fail(ErrorCode::kInvalidArgument,
                   "policy attribute \"" + label + "\": no verified authority for it in the directory");
     }
-    if (now > best->not_after) {
-      return Fail(ErrorCode::kContextMismatch, "authority \"" + best->public_key.authority_namespace +
-                                                   "\": its key statement expired at " +
-                                                   Time(best->not_after));
+    if (now < best->not_before || now > best->not_after) {
+      return Fail(ErrorCode::kContextMismatch,
+                  "authority \"" + best->public_key.authority_namespace +
+                      "\": its key statement or certificate chain is not valid at " + Time(now) + " (valid " +
+                      Time(best->not_before) + " ..= " + Time(best->not_after) + ")");
     }
     needed.insert(best->public_key.authority_namespace);
   }

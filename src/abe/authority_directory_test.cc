@@ -129,6 +129,71 @@ TEST(AuthorityDirectory, RefusesUnverifiedStatements) {
   EXPECT_EQ(dir.entries().size(), 1u);
 }
 
+TEST(AuthorityDirectory, RotationGoesForwardAndTheChainBoundsValidity) {
+  Member hospital = MakeRootMember("hospital_a");
+  AuthorityDirectory dir({TrustedRootOf(hospital.authority.certificate())});
+  ASSERT_TRUE(dir.Add(hospital.authority.chain(), hospital.statement, kNow).has_value());
+  // The authority rotates its key: a newer statement replaces the entry ...
+  auto v2 = maabe::AuthoritySetup("hospital_a");
+  ASSERT_TRUE(v2.has_value());
+  auto newer = SignKeyStatement(v2->pk, hospital.authority.signing_key(), kFrom + 100, kTo);
+  ASSERT_TRUE(newer.has_value());
+  ASSERT_TRUE(dir.Add(hospital.authority.chain(), *newer, kNow).has_value());
+  EXPECT_EQ(*maabe::AuthorityId(dir.entries().at("hospital_a").public_key), v2->id);
+  // ... the old one, although still signed and valid, cannot come back ...
+  auto back = dir.Add(hospital.authority.chain(), hospital.statement, kNow);
+  ASSERT_FALSE(back.has_value());
+  EXPECT_EQ(back.error().code(), ErrorCode::kContextMismatch);
+  EXPECT_NE(back.error().message().find("is not newer"), std::string::npos);
+  EXPECT_EQ(*maabe::AuthorityId(dir.entries().at("hospital_a").public_key), v2->id);
+  // ... and the same statement again is harmless.
+  EXPECT_TRUE(dir.Add(hospital.authority.chain(), *newer, kNow).has_value());
+
+  // A reader keeps its keys under the old and the new authority key (two UserKeys) and opens
+  // envelopes from before and after the rotation through one ReaderKeys.
+  auto author = envelope::Ed25519SigningKey::Generate();
+  ASSERT_TRUE(author.has_value());
+  const std::vector<std::uint8_t> payload = {'o', 'k'};
+  AuthorityDirectory before({TrustedRootOf(hospital.authority.certificate())});
+  ASSERT_TRUE(before.Add(hospital.authority.chain(), hospital.statement, kNow).has_value());
+  auto old_envelope =
+      SealRecordSection(before, kNow, *Policy("hospital_a.role:nurse"), "r", 1, payload, *author);
+  auto new_envelope =
+      SealRecordSection(dir, kNow, *Policy("hospital_a.role:nurse"), "r", 2, payload, *author);
+  ASSERT_TRUE(old_envelope && new_envelope);
+  ReaderKeys reader;
+  for (const maabe::AuthorityKeyPair* pair : {&hospital.keys, &*v2}) {
+    auto k = maabe::KeyGen(*pair, "nurse-4", {"hospital_a.role:nurse"});
+    ASSERT_TRUE(k.has_value());
+    maabe::UserKey user;
+    ASSERT_TRUE(maabe::AddKeys(user, *k).has_value());
+    reader.multi_authority.push_back(user);
+  }
+  auto opened_old = OpenRecordSection(reader, *old_envelope, author->public_key(), "r", 1);
+  auto opened_new = OpenRecordSection(reader, *new_envelope, author->public_key(), "r", 2);
+  ASSERT_TRUE(opened_old.has_value()) << opened_old.error().message();
+  ASSERT_TRUE(opened_new.has_value()) << opened_new.error().message();
+  EXPECT_EQ(opened_new->payload, payload);
+
+  // Two entries for one namespace in one file are refused as a whole.
+  const std::vector<DirectoryEntry> twice = {{hospital.authority.chain(), *newer},
+                                             {hospital.authority.chain(), hospital.statement}};
+  AuthorityDirectory fresh({TrustedRootOf(hospital.authority.certificate())});
+  auto r = fresh.AddAll(twice, kNow);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message().find("a second entry for the same namespace"), std::string::npos);
+  EXPECT_TRUE(fresh.entries().empty());
+
+  // A statement that outlives the certificate chain is usable only while the chain is valid.
+  auto long_lived = SignKeyStatement(v2->pk, hospital.authority.signing_key(), kFrom + 200, kTo + 1'000'000);
+  ASSERT_TRUE(long_lived.has_value());
+  ASSERT_TRUE(dir.Add(hospital.authority.chain(), *long_lived, kNow).has_value());
+  EXPECT_TRUE(dir.Resolve(*Policy("hospital_a.x"), kTo).has_value());
+  auto late = dir.Resolve(*Policy("hospital_a.x"), kTo + 10);
+  ASSERT_FALSE(late.has_value());
+  EXPECT_EQ(late.error().code(), ErrorCode::kContextMismatch);
+}
+
 TEST(AuthorityDirectory, SubAuthoritiesAndDirectoryFiles) {
   Member root = MakeRootMember("hospital_a");
   auto sub = root.authority.CreateSubAuthority("hospital_a.cardiology", kFrom, kTo);
@@ -227,7 +292,7 @@ TEST(MultiAuthorityRecord, SealsThroughTheDirectoryAndOpensWithOneIdentitysKeys)
   ASSERT_TRUE(fame_key.has_value());
   ReaderKeys keys;
   keys.fame.push_back(*fame_key);
-  keys.multi_authority = reader;
+  keys.multi_authority.push_back(reader);
   auto via_fame = OpenRecordSection(keys, *fame_sealed, author->public_key(), "r", 1);
   ASSERT_TRUE(via_fame.has_value()) << via_fame.error().message();
   EXPECT_EQ(via_fame->payload, payload);
@@ -240,7 +305,7 @@ TEST(MultiAuthorityRecord, SealsThroughTheDirectoryAndOpensWithOneIdentitysKeys)
   ASSERT_FALSE(no_multi.has_value());
   EXPECT_NE(no_multi.error().message().find("no multi-authority key"), std::string::npos);
   ReaderKeys multi_only;
-  multi_only.multi_authority = reader;
+  multi_only.multi_authority.push_back(reader);
   auto no_fame = OpenRecordSection(multi_only, *fame_sealed, author->public_key(), "r", 1);
   ASSERT_FALSE(no_fame.has_value());
   EXPECT_NE(no_fame.error().message().find("no FAME key"), std::string::npos);

@@ -2,6 +2,7 @@
 #include "cipherchart/abe/maabe.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -173,6 +174,24 @@ AuthorityMasterKey::~AuthorityMasterKey() {
 AuthorityKeys::~AuthorityKeys() {
   for (auto& [name, key] : attributes) Wipe(key);
 }
+AuthorityKeys& AuthorityKeys::operator=(const AuthorityKeys& other) {
+  if (this == &other) return *this;
+  for (auto& [name, key] : attributes) Wipe(key);
+  gid = other.gid;
+  authority_namespace = other.authority_namespace;
+  authority_id = other.authority_id;
+  attributes = other.attributes;
+  return *this;
+}
+AuthorityKeys& AuthorityKeys::operator=(AuthorityKeys&& other) noexcept {
+  if (this == &other) return *this;
+  for (auto& [name, key] : attributes) Wipe(key);
+  gid = std::move(other.gid);
+  authority_namespace = std::move(other.authority_namespace);
+  authority_id = other.authority_id;
+  attributes = std::move(other.attributes);
+  return *this;
+}
 TransformKeyPair::~TransformKeyPair() { Wipe(b); }
 
 Result<PublicParamsId> AuthorityId(const AuthorityPublicKey& pk) {
@@ -225,6 +244,16 @@ Result<AuthorityKeys> KeyGenWith(const AuthorityKeyPair& authority, std::string_
         "key generation: more than " + std::to_string(fame::kMaxSerializedAttributes) + " attributes");
   }
   const std::string& ns = authority.pk.authority_namespace;
+  // A hand-assembled pair whose parts disagree would issue keys that open nothing.
+  G1 g_y = Tables().g1->table->Mul(authority.msk.y);
+  const bool pair_matches = ns == authority.msk.authority_namespace && g_y == authority.pk.g_y;
+  Wipe(g_y);
+  auto id = AuthorityId(authority.pk);
+  if (!id) return std::unexpected(id.error());
+  if (!pair_matches || *id != authority.id) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "key generation: the authority's public key, master key and key id do not belong together");
+  }
   for (const auto& a : attributes) {
     if (!IsBelowNamespace(a, ns)) {
       std::string message = "key generation: attribute \"" + a;
@@ -266,9 +295,10 @@ Result<AuthorityKeys> KeyGenWith(const AuthorityKeyPair& authority, std::string_
   } else {
     compute(0, g2_products.size());
   }
-  G2 common =
-      (authority.msk.g2_alpha.IsIdentity() ? Tables().g2.Mul(authority.msk.alpha) : authority.msk.g2_alpha) +
-      g2_products[0];
+  G2 g2_alpha =
+      authority.msk.g2_alpha.IsIdentity() ? Tables().g2.Mul(authority.msk.alpha) : authority.msk.g2_alpha;
+  G2 common = g2_alpha + g2_products[0];
+  Wipe(g2_alpha);
   AuthorityKeys out;
   out.gid = std::string(gid);
   out.authority_namespace = ns;
@@ -391,8 +421,12 @@ Result<Encapsulation> EncapsulateWith(std::span<const AuthorityPublicKey> author
     for (std::size_t x = begin; x < end; ++x) {
       auto& row = out.ct.rows[x];
       const auto& e_alpha = tables[owner[x]].e_alpha;
-      const Gt own = e_alpha ? e_alpha->Pow(t[x]) : authorities[owner[x]].e_alpha.Pow(t[x]);
-      row.c1 = Tables().egg.Pow(lambda[x]) * own;
+      // Both factors are secret (enough e(g1,g2)^lambda_x rebuild the KEM secret): wiped.
+      Gt own = e_alpha ? e_alpha->Pow(t[x]) : authorities[owner[x]].e_alpha.Pow(t[x]);
+      Gt share = Tables().egg.Pow(lambda[x]);
+      row.c1 = share * own;
+      Wipe(own);
+      Wipe(share);
       row.c2 = g1_slots[2 * x];
       row.c3 = g1_slots[2 * x + 1];
       row.c4 = f[x]->Mul(t[x]);
@@ -454,6 +488,20 @@ Result<TransformKeyPair> MakeTransformKey(const UserKey& user) {
 }
 
 Result<void> AddKeys(UserKey& user, const AuthorityKeys& keys) {
+  if (user.gid.empty() && user.by_authority.empty()) user.gid = keys.gid;
+  if (auto ok = CheckGid(keys.gid); !ok) return ok;
+  if (auto ok = ValidateNamespace(keys.authority_namespace); !ok) return ok;
+  if (keys.attributes.empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "keys of authority \"" + keys.authority_namespace + "\" hold no attribute");
+  }
+  for (const auto& [name, key] : keys.attributes) {
+    if (!IsBelowNamespace(name, keys.authority_namespace)) {
+      return Fail(ErrorCode::kInvalidArgument, "keys of authority \"" + keys.authority_namespace +
+                                                   "\" hold attribute \"" + name +
+                                                   "\" outside its namespace");
+    }
+  }
   if (keys.gid != user.gid) {
     return Fail(ErrorCode::kInvalidArgument, "keys issued to identity \"" + keys.gid +
                                                  "\" cannot join a key of identity \"" + user.gid + "\"");
@@ -468,7 +516,36 @@ Result<void> AddKeys(UserKey& user, const AuthorityKeys& keys) {
                                                  keys.authority_namespace +
                                                  "\" under another authority public key");
   }
+  std::size_t merged = it->second.attributes.size();
+  for (const auto& [name, key] : keys.attributes) merged += it->second.attributes.contains(name) ? 0 : 1;
+  if (merged > fame::kMaxSerializedAttributes) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "keys of authority \"" + keys.authority_namespace + "\": more than " +
+                    std::to_string(fame::kMaxSerializedAttributes) + " attributes");
+  }
   for (const auto& [name, key] : keys.attributes) it->second.attributes.insert_or_assign(name, key);
+  return {};
+}
+
+Result<void> VerifyKeys(const AuthorityPublicKey& pk, const AuthorityKeys& keys) {
+  auto id = AuthorityId(pk);
+  if (!id) return std::unexpected(id.error());
+  if (keys.authority_namespace != pk.authority_namespace || keys.authority_id != *id) {
+    return Fail(ErrorCode::kInvalidArgument, "keys of authority \"" + keys.authority_namespace +
+                                                 "\" are not for the public key of \"" +
+                                                 pk.authority_namespace + "\" given");
+  }
+  if (auto ok = CheckGid(keys.gid); !ok) return ok;
+  // e(g1, K) e(g1^y, H)^-1 e(K', F(u))^-1 must be e(g1,g2)^alpha.
+  const G2 h = HashIdentity(keys.gid);
+  for (const auto& [name, key] : keys.attributes) {
+    const std::array<G1, 3> ps = {Global().g1, -pk.g_y, -key.kp};
+    const std::array<G2, 3> qs = {key.k, h, HashAttribute(name)};
+    if (!(pairing::PairingProduct(ps, qs) == pk.e_alpha)) {
+      return Fail(ErrorCode::kIntegrity, "key for attribute \"" + name + "\" of identity \"" + keys.gid +
+                                             "\" does not verify under the authority's public key");
+    }
+  }
   return {};
 }
 
@@ -574,7 +651,9 @@ Result<PartialDecryption> Transform(const TransformKey& tk, const Ciphertext& ct
 }
 
 Result<SecretBytes> DecryptTransformed(const Fr& b, const PartialDecryption& partial) {
-  Gt shared = partial.c1_product * partial.blinded_pairs.Pow(b);
+  Gt unblinded = partial.blinded_pairs.Pow(b);
+  Gt shared = partial.c1_product * unblinded;
+  Wipe(unblinded);
   auto key = detail::DeriveKemKey(shared, kKemInfo);
   Wipe(shared);
   return key;

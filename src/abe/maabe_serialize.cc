@@ -171,9 +171,16 @@ void PutAuthorityKeysBody(W& w, const AuthorityKeys& keys) {
     w.PutG1(key.kp);
   }
 }
-Result<void> TakeAuthorityKeysBody(Reader& r, std::string_view prefix, AuthorityKeys& out) {
+// `previous`: the namespace of the entry before (a user key's entries are strictly increasing).
+Result<void> TakeAuthorityKeysBody(Reader& r, std::string_view prefix, AuthorityKeys& out,
+                                   const std::string* previous_namespace = nullptr) {
   const std::string p(prefix);
+  const std::size_t ns_offset = r.pos() + 2;
   CC_TRY(ns, TakeNamespace(r, p + "namespace"));
+  if (previous_namespace != nullptr && !(*previous_namespace < *ns)) {
+    return r.Failure(ErrorCode::kInvalidEncoding, ns_offset, p + "namespace",
+                     "authority namespaces are not in strictly increasing byte order");
+  }
   out.authority_namespace = std::move(*ns);
   CC_TRY(id, TakeId(r, p + "authority id"));
   out.authority_id = *id;
@@ -211,20 +218,14 @@ void PutUserKeyBody(W& w, const UserKey& user) {
   for (const auto& [ns, keys] : user.by_authority) PutAuthorityKeysBody(w, keys);
 }
 Result<void> TakeUserKeyBody(Reader& r, UserKey& out) {
-  const std::size_t gid_offset = r.pos() + 2;
   CC_TRY(gid, TakeName(r, "gid", kMaxGidBytes));
-  (void)gid_offset;
   out.gid = std::move(*gid);
   CC_TRY(count, TakeCount(r, "authority count", 1, kMaxSerializedAuthorities));
   for (std::size_t i = 0; i < *count; ++i) {
     AuthorityKeys keys;
     keys.gid = out.gid;
-    const std::size_t offset = r.pos() + 2;
-    if (auto ok = TakeAuthorityKeysBody(r, Indexed("authority", i) + ".", keys); !ok) return ok;
-    if (!out.by_authority.empty() && !(out.by_authority.rbegin()->first < keys.authority_namespace)) {
-      return r.Failure(ErrorCode::kInvalidEncoding, offset, Indexed("authority", i) + ".namespace",
-                       "authority namespaces are not in strictly increasing byte order");
-    }
+    const std::string* previous = out.by_authority.empty() ? nullptr : &out.by_authority.rbegin()->first;
+    if (auto ok = TakeAuthorityKeysBody(r, Indexed("authority", i) + ".", keys, previous); !ok) return ok;
     const std::string ns = keys.authority_namespace;
     out.by_authority.emplace(ns, std::move(keys));
   }
@@ -367,6 +368,20 @@ Result<std::vector<std::uint8_t>> Serialize(const Ciphertext& ct) {
     if (i > 0 && !(ct.authorities[i - 1].authority_namespace < ct.authorities[i].authority_namespace))
       return Fail(ErrorCode::kInvalidArgument,
                   std::string(kObject) + ": authorities not sorted by namespace");
+  }
+  // Refuse what the decoder would: a non-canonical policy, a matrix that is not the policy's,
+  // authorities that do not own exactly the rows.
+  auto policy = ParsePolicy(ct.policy);
+  if (!policy || PolicyToString(**policy) != ct.policy) {
+    return Fail(ErrorCode::kInvalidArgument,
+                std::string(kObject) + ": the policy text is not canonical policy text");
+  }
+  auto matrix = CompileToLsss(**policy);
+  if (!matrix || matrix->rows != ct.matrix.rows || matrix->rho != ct.matrix.rho) {
+    return Fail(ErrorCode::kInvalidArgument, std::string(kObject) + ": the matrix is not the policy's");
+  }
+  if (auto owners = RowAuthorities(ct); !owners) {
+    return Fail(ErrorCode::kInvalidArgument, std::string(kObject) + ": " + owners.error().message());
   }
   if (ct.rows.size() != ct.matrix.rows.size()) {
     return Fail(ErrorCode::kInvalidArgument, std::string(kObject) + ": " + std::to_string(ct.rows.size()) +

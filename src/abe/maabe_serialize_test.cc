@@ -221,6 +221,9 @@ struct SmallObjects {
   AuthorityKeyPair a;
   AuthorityKeys keys;
   Ciphertext ct;
+  UserKey user;
+  TransformKeyPair tk;
+  PartialDecryption partial;
 };
 const SmallObjects& Small() {
   static const SmallObjects objects = [] {
@@ -231,7 +234,13 @@ const SmallObjects& Small() {
     const std::vector<AuthorityPublicKey> pks = {a->pk};
     auto enc = internal::EncapsulateWith(pks, *Policy("a.x"), random);
     if (!keys || !enc) std::abort();
-    return SmallObjects{std::move(*a), *keys, std::move(enc->ct)};
+    UserKey user;
+    if (!AddKeys(user, *keys)) std::abort();
+    auto tk = internal::MakeTransformKeyWith(user, random);
+    if (!tk) std::abort();
+    auto partial = Transform(tk->tk, enc->ct);
+    if (!partial) std::abort();
+    return SmallObjects{std::move(*a), *keys, std::move(enc->ct), user, *tk, *partial};
   }();
   return objects;
 }
@@ -261,6 +270,49 @@ TEST(MaabeSerializeMutation, PublicKey) {
       *bytes, [](const Bytes& b) { return ParsePublicKey(b); },
       [](const AuthorityPublicKey& pk) { return *Serialize(pk); }, {0x01, 0x80, 0x20},
       /*sign bit, name*/ 1 + 3);
+}
+
+// Scalars: any flip that stays below r (and non-zero) is another valid master key.
+TEST(MaabeSerializeMutation, MasterKey) {
+  auto bytes = Serialize(Small().a.msk);
+  ASSERT_TRUE(bytes.has_value());
+  CheckMutations(
+      ToVector(bytes->span()), [](const Bytes& b) { return ParseMasterKey(b); },
+      [](const AuthorityMasterKey& m) { return ToVector(Serialize(m)->span()); }, {0x01, 0x80, 0x20},
+      /*64 scalar bytes x 3 masks*/ 192);
+}
+
+TEST(MaabeSerializeMutation, UserKeyAndTransformKey) {
+  auto user = Serialize(Small().user);
+  ASSERT_TRUE(user.has_value());
+  CheckMutations(
+      ToVector(user->span()), [](const Bytes& b) { return ParseUserKey(b); },
+      [](const UserKey& u) { return ToVector(Serialize(u)->span()); }, {0x01, 0x80, 0x20},
+      /*2 sign bits, 32 id bytes x 3, name characters*/ 2 + 96 + 12);
+  auto tk = Serialize(Small().tk.tk);
+  ASSERT_TRUE(tk.has_value());
+  CheckMutations(
+      ToVector(tk->span()), [](const Bytes& b) { return ParseTransformKey(b); },
+      [](const TransformKey& t) { return ToVector(Serialize(t)->span()); }, {0x01, 0x80, 0x20},
+      /*3 sign bits, 32 id bytes x 3, name characters*/ 3 + 96 + 12);
+}
+
+TEST(MaabeSerializeMutation, PartialDecryption) {
+  // Two GT elements: a flipped byte leaves GT (or the encoding), so nothing else is accepted.
+  CheckMutations(
+      Serialize(Small().partial), [](const Bytes& b) { return ParsePartialDecryption(b); },
+      [](const PartialDecryption& pd) { return Serialize(pd); }, {0x01, 0x80}, 0);
+}
+
+TEST(MaabeSerialize, EncoderRefusesWhatTheDecoderWould) {
+  Ciphertext ct = Small().ct;
+  ct.policy = "a.x  OR a.x";  // not canonical
+  EXPECT_EQ(Serialize(ct).error().code(), ErrorCode::kInvalidArgument);
+  ct = Small().ct;
+  ct.authorities.push_back({"b", {}});  // owns no row
+  auto r = Serialize(ct);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message().find("owns no attribute"), std::string::npos) << r.error().message();
 }
 
 // ---- Known-answer vectors ----

@@ -280,6 +280,7 @@ TEST(MaabeCorruptedAuthority, CannotSupplyAnAttributeOfAnHonestAuthority) {
   AuthorityKeyPair impostor = corrupted;
   impostor.pk.authority_namespace = "auth1";
   impostor.msk.authority_namespace = "auth1";
+  impostor.id = *AuthorityId(impostor.pk);
   auto minted = KeyGen(impostor, gid, {"auth1.a0"});
   ASSERT_TRUE(minted.has_value());
   AuthorityKeys claimed = *minted;
@@ -289,6 +290,10 @@ TEST(MaabeCorruptedAuthority, CannotSupplyAnAttributeOfAnHonestAuthority) {
   auto key = Decapsulate(forged, enc->ct);
   ASSERT_TRUE(key.has_value());
   EXPECT_FALSE(*key == enc->key);
+  // VerifyKeys, run by anyone holding auth1's public key, exposes the forgery.
+  auto check = VerifyKeys(Authority("auth1").pk, claimed);
+  ASSERT_FALSE(check.has_value());
+  EXPECT_EQ(check.error().code(), ErrorCode::kIntegrity);
 
   // 2. Mint keys under the corrupted authority for many identities and pool them with the
   //    honest auth1.a1 keys of each: still nothing without auth1.a0.
@@ -389,6 +394,63 @@ TEST(MaabeAuthorities, KeysOfAReplacedAuthorityKeyDoNotApply) {
   EXPECT_NE(clash.error().message().find("under another authority public key"), std::string::npos);
 }
 
+// ---- Key checks, merging, larger key requests ----
+
+TEST(MaabeKeys, VerifyMergeAndParallelKeyGen) {
+  // 12 attributes in one request (above the threshold where KeyGen splits its work over the
+  // worker threads): every key verifies and they open a 12-leaf AND.
+  std::set<std::string> many;
+  std::string text;
+  for (int i = 0; i < 12; ++i) {
+    many.insert("auth2.p" + std::to_string(i));
+    text += (i ? " AND " : "") + std::string("auth2.p") + std::to_string(i);
+  }
+  auto keys = KeyGen(Authority("auth2"), "nia", many);
+  ASSERT_TRUE(keys.has_value());
+  EXPECT_TRUE(VerifyKeys(Authority("auth2").pk, *keys).has_value());
+  auto wrong_pk = VerifyKeys(Authority("auth3").pk, *keys);
+  ASSERT_FALSE(wrong_pk.has_value());
+  EXPECT_EQ(wrong_pk.error().code(), ErrorCode::kInvalidArgument);
+  AuthorityKeys tampered = *keys;
+  tampered.attributes.begin()->second.kp = -tampered.attributes.begin()->second.kp;
+  EXPECT_EQ(VerifyKeys(Authority("auth2").pk, tampered).error().code(), ErrorCode::kIntegrity);
+  UserKey user;  // takes its GID from the first keys added
+  ASSERT_TRUE(AddKeys(user, *keys).has_value());
+  EXPECT_EQ(user.gid, "nia");
+  auto enc = Encapsulate(TheWorld().pks, *Policy(text));
+  ASSERT_TRUE(enc.has_value());
+  auto key = Decapsulate(user, enc->ct);
+  ASSERT_TRUE(key.has_value());
+  EXPECT_TRUE(*key == enc->key);
+
+  // Keys from two KeyGen calls of one authority for one GID merge.
+  auto later = KeyGen(Authority("auth0"), "nia", {"auth0.a3"});
+  auto earlier = KeyGen(Authority("auth0"), "nia", {"auth0.a1"});
+  ASSERT_TRUE(later && earlier);
+  ASSERT_TRUE(AddKeys(user, *earlier).has_value());
+  ASSERT_TRUE(AddKeys(user, *later).has_value());
+  EXPECT_EQ(user.by_authority.at("auth0").attributes.size(), 2u);
+  auto both = Encapsulate(TheWorld().pks, *Policy("auth0.a1 AND auth0.a3 AND auth2.p0"));
+  ASSERT_TRUE(both.has_value());
+  auto k2 = Decapsulate(user, both->ct);
+  ASSERT_TRUE(k2.has_value());
+  EXPECT_TRUE(*k2 == both->key);
+
+  // Malformed keys are refused by AddKeys.
+  AuthorityKeys outside = *earlier;
+  outside.attributes.emplace("auth1.x", outside.attributes.begin()->second);
+  auto r = AddKeys(user, outside);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message().find("outside its namespace"), std::string::npos);
+
+  // A key pair whose parts disagree does not issue keys.
+  AuthorityKeyPair mixed = Authority("auth0");
+  mixed.pk = Authority("auth1").pk;
+  auto refused = KeyGen(mixed, "nia", {"auth1.a0"});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message().find("do not belong together"), std::string::npos);
+}
+
 // ---- Refusals ----
 
 TEST(MaabeRefusals, UnknownAuthoritiesAndBadKeyRequests) {
@@ -447,6 +509,19 @@ TEST(MaabeOutsourced, TransformThenOneExponentiation) {
   const auto& kt = tkp->tk.blinded.by_authority.at("auth0").attributes.at("auth0.a0");
   EXPECT_NE(k.k, kt.k);
   EXPECT_NE(k.kp, kt.kp);
+  // A transformation key padded with another identity's (relabelled, unblinded) keys gives a
+  // wrong key, not the right one.
+  const UserKey mallory = MakeUser("mallory", Attributes("auth3.a1"));
+  auto tk_only_a0 = MakeTransformKey(MakeUser("kim", Attributes("auth0.a0, auth0.level=5")));
+  ASSERT_TRUE(tk_only_a0.has_value());
+  AuthorityKeys relabelled = mallory.by_authority.at("auth3");
+  relabelled.gid = "kim";
+  ASSERT_TRUE(AddKeys(tk_only_a0->tk.blinded, relabelled).has_value());
+  auto mixed = Transform(tk_only_a0->tk, enc->ct);
+  ASSERT_TRUE(mixed.has_value());
+  auto mixed_key = DecryptTransformed(tk_only_a0->b, *mixed);
+  ASSERT_TRUE(mixed_key.has_value());
+  EXPECT_FALSE(*mixed_key == enc->key);
   // And a user who does not satisfy the policy gets the refusal from the cloud.
   const UserKey other = MakeUser("lee", Attributes("auth0.a0"));
   auto tk2 = MakeTransformKey(other);

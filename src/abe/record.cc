@@ -259,12 +259,16 @@ Result<envelope::OpenedEnvelope> OpenRecordSection(const ReaderKeys& keys,
                                                    IdPrefix(h.public_params_id) + " of this envelope");
     }
     if (h.scheme_id == kRw15MaAbeSchemeId) {
-      if (!keys.multi_authority) {
+      if (keys.multi_authority.empty()) {
         return Fail(ErrorCode::kInvalidArgument,
-                    "record: the envelope is multi-authority and the reader has no "
-                    "multi-authority key");
+                    "record: the envelope is multi-authority and the reader has no multi-authority key");
       }
-      return MultiAuthorityResolver(*keys.multi_authority)(h);
+      Result<SecretBytes> first = MultiAuthorityResolver(keys.multi_authority.front())(h);
+      if (first) return first;
+      for (std::size_t i = 1; i < keys.multi_authority.size(); ++i) {
+        if (auto key = MultiAuthorityResolver(keys.multi_authority[i])(h)) return key;
+      }
+      return first;  // the first key's error
     }
     return Fail(ErrorCode::kUnsupported, "record: scheme id " + std::to_string(h.scheme_id) +
                                              " is neither FAME CP-ABE nor RW15 multi-authority CP-ABE");

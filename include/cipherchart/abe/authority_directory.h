@@ -71,13 +71,17 @@ class AuthorityDirectory {
  public:
   explicit AuthorityDirectory(std::vector<TrustedRoot> trusted_roots) : roots_(std::move(trusted_roots)) {}
 
-  // Verifies and adds (or replaces) the entry for the chain's authority at time `now`. Fails,
-  // adding nothing, with VerifyChain's error for a bad chain, kIntegrity for a statement not
-  // signed by the chain's certified key, kSignerMismatch for a statement about another
-  // namespace than the chain certifies, kContextMismatch outside the statement's validity.
+  // Verifies and adds the entry for the chain's authority at time `now`. Fails, adding nothing,
+  // with VerifyChain's error for a bad chain, kIntegrity for a statement not signed by the
+  // chain's certified key, kSignerMismatch for a statement about another namespace than the
+  // chain certifies, kContextMismatch outside the statement's validity. A namespace already in
+  // the directory is replaced only by a statement with a later not_before (key rotation goes
+  // forward: an old statement cannot bring back a replaced key; kContextMismatch); the same key
+  // again is accepted and changes nothing.
   Result<void> Add(std::span<const Certificate> chain, const KeyStatement& statement, std::uint64_t now);
   // Adds every entry of a directory file; on the first failure nothing is added and the error
-  // names the entry ("directory entry 3 (hospital_b): ...").
+  // names the entry ("directory entry 3 (hospital_b): ..."). Two entries for one namespace in
+  // one file are refused (kInvalidArgument).
   Result<void> AddAll(std::span<const DirectoryEntry> entries, std::uint64_t now);
 
   // The verified keys `policy` needs, one per authority owning one of its attributes (the
@@ -86,13 +90,20 @@ class AuthorityDirectory {
   // for it in the directory"), and kContextMismatch if a needed entry's statement has expired
   // by `now`.
   Result<std::vector<maabe::AuthorityPublicKey>> Resolve(const PolicyNode& policy, std::uint64_t now) const;
+  // A namespace the directory lacks is not noticed when a parent namespace is present: the
+  // parent's key is used for its attributes (the ciphertext says so, per row). Encryptors that
+  // rely on a sub-authority should check entries() for it.
   // Resolve, then maabe::Encapsulate.
   Result<maabe::Encapsulation> Encapsulate(const PolicyNode& policy, std::uint64_t now) const;
 
   struct Entry {
     maabe::AuthorityPublicKey public_key;
     envelope::Ed25519PublicKey signing_key{};
+    // When the entry may be used: the intersection of the statement's and every chain
+    // certificate's validity.
+    std::uint64_t not_before = 0;
     std::uint64_t not_after = 0;
+    std::uint64_t statement_not_before = 0;  // orders the statements of one namespace
   };
   const std::map<std::string, Entry>& entries() const { return entries_; }
 

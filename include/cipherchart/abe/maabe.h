@@ -124,9 +124,9 @@ class AuthorityKeys {
  public:
   AuthorityKeys() = default;
   AuthorityKeys(const AuthorityKeys&) = default;
-  AuthorityKeys& operator=(const AuthorityKeys&) = default;
+  AuthorityKeys& operator=(const AuthorityKeys& other);  // wipes the keys it replaces
   AuthorityKeys(AuthorityKeys&&) = default;
-  AuthorityKeys& operator=(AuthorityKeys&&) = default;
+  AuthorityKeys& operator=(AuthorityKeys&& other) noexcept;  // wipes the keys it replaces
   ~AuthorityKeys();
 
   std::string gid;
@@ -137,7 +137,9 @@ class AuthorityKeys {
 
 // Keys for `gid` and the attribute strings `attributes` (use AttributeSet::Expanded()), every
 // one in the authority's namespace; kInvalidArgument names what is wrong otherwise (empty or
-// oversized GID, no attributes, an attribute outside the namespace).
+// oversized GID, no attributes, an attribute outside the namespace, a key pair whose public key
+// is not its master key's). The authority must have authenticated the requester as the owner of
+// `gid` first: two people holding keys under one GID can pool them legitimately.
 Result<AuthorityKeys> KeyGen(const AuthorityKeyPair& authority, std::string_view gid,
                              const std::set<std::string>& attributes);
 
@@ -146,10 +148,22 @@ struct UserKey {
   std::string gid;
   std::map<std::string, AuthorityKeys> by_authority;  // authority namespace -> its keys
 };
-// Adds one authority's keys. Refuses (kInvalidArgument) keys for another GID ("keys issued to
-// identity A cannot join a key of identity B") and a second, different key of an authority that
-// is already present (its attributes are merged when the authority key is the same).
+// Adds one authority's keys (a UserKey with an empty GID and no keys takes the keys' GID).
+// Refuses (kInvalidArgument) keys for another GID ("keys issued to identity A cannot join a key
+// of identity B"), malformed keys (invalid namespace, no attributes, an attribute outside the
+// namespace, more than 4096), and a second, different key of an authority that is already
+// present (its attributes are merged when the authority key is the same). After an authority
+// changes its key, keep the keys for the old and the new one in two UserKeys (record.h's
+// ReaderKeys takes several).
 Result<void> AddKeys(UserKey& user, const AuthorityKeys& keys);
+
+// Checks keys against the authority's public key: for every attribute u,
+// e(g1, K) = e(g1,g2)^alpha e(g1^y, H(GID)) e(K', F(u)) (one 3-pair multi-pairing per
+// attribute). Decryption does not need this (a wrong key just yields a wrong KEM key, which the
+// envelope's AEAD rejects), but a user or a key-distribution service can use it to refuse
+// corrupted or mislabelled keys before storing them: kIntegrity naming the first bad attribute,
+// kInvalidArgument if the keys name another authority (namespace or key id) than `pk`.
+Result<void> VerifyKeys(const AuthorityPublicKey& pk, const AuthorityKeys& keys);
 
 // ---- Encapsulation ----
 struct CiphertextAuthority {
@@ -217,7 +231,9 @@ struct PartialDecryption {
 };
 // Run by the cloud.
 Result<PartialDecryption> Transform(const TransformKey& tk, const Ciphertext& ct);
-// Run by the user: one constant-time GT exponentiation and the KDF.
+// Run by the user: one constant-time GT exponentiation and the KDF. Not verifiable (as GHW11's
+// CPA construction): a cloud that returns garbage makes the user derive a wrong key, which the
+// envelope's AEAD then rejects.
 Result<SecretBytes> DecryptTransformed(const Fr& b, const PartialDecryption& partial);
 
 }  // namespace cipherchart::abe::maabe

@@ -21,7 +21,6 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -100,14 +99,16 @@ Result<envelope::OpenedEnvelope> OpenRecordSection(const maabe::UserKey& key,
                                                    std::uint64_t expected_version);
 
 // ---- either scheme: one reader interface ----------------------------------------------------------
-// The keys a reader holds: FAME keys from any number of authorities, and at most one
-// multi-authority key (one identity's keys from any number of authorities).
+// The keys a reader holds: FAME keys from any number of authorities, and multi-authority keys
+// (normally one: one identity's keys from any number of authorities; more when an authority has
+// rotated its key, since one UserKey holds one key per authority).
 struct ReaderKeys {
   std::vector<UserKey> fame;
-  std::optional<maabe::UserKey> multi_authority;
+  std::vector<maabe::UserKey> multi_authority;
 };
 // Opens an envelope of either scheme: by the (authenticated) header's scheme id, with the FAME
-// key whose public-parameter id the header names, or with the multi-authority key. Errors as the
+// key whose public-parameter id the header names, or with the first multi-authority key whose
+// attributes satisfy the policy under the authority keys the ciphertext names. Errors as the
 // scheme-specific overloads, plus kInvalidArgument when the reader has no key of the envelope's
 // kind ("record: no FAME key for the public parameters ..."), kUnsupported for another scheme id.
 Result<envelope::OpenedEnvelope> OpenRecordSection(const ReaderKeys& keys,
