@@ -5,12 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdio>
 #include <map>
 #include <memory>
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "src/abe/policy_test_util.h"
@@ -449,6 +451,35 @@ TEST(MaabeKeys, VerifyMergeAndParallelKeyGen) {
   auto refused = KeyGen(mixed, "nia", {"auth1.a0"});
   ASSERT_FALSE(refused.has_value());
   EXPECT_NE(refused.error().message().find("do not belong together"), std::string::npos);
+}
+
+// ---- Concurrency: the shared caches (hashed bases, authority tables) under parallel use ----
+
+TEST(MaabeConcurrency, ParallelCallersWhileTheCachesWarm) {
+  // Three threads encrypt to and decrypt with fresh attribute names (cold cache entries, tables
+  // built at their second use) at the same time; every result must be right.
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([t, &failures] {
+      for (int round = 0; round < 3; ++round) {
+        const std::string a = "auth1.c" + std::to_string(t) + "-" + std::to_string(round % 2);
+        const std::string b = "auth4.c" + std::to_string(t);
+        auto enc = Encapsulate(TheWorld().pks, *ParsePolicy(a + " AND " + b).value());
+        UserKey user;
+        auto k1 = KeyGen(Authority("auth1"), "worker-" + std::to_string(t), {a});
+        auto k2 = KeyGen(Authority("auth4"), "worker-" + std::to_string(t), {b});
+        if (!enc || !k1 || !k2 || !AddKeys(user, *k1) || !AddKeys(user, *k2)) {
+          ++failures;
+          continue;
+        }
+        auto key = Decapsulate(user, enc->ct);
+        if (!key || !(*key == enc->key)) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 // ---- Refusals ----
