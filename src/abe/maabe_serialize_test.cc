@@ -11,9 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "cipherchart/abe/authority_directory.h"
+#include "src/abe/glue_test_util.h"
 #include "src/abe/maabe_internal.h"
 #include "src/abe/seeded_scalars.h"
 #include "src/abe/serialize_test_util.h"
+#include "src/envelope/test_random.h"
 
 namespace cipherchart::abe::maabe {
 namespace {
@@ -55,6 +58,9 @@ bool SameUser(const UserKey& a, const UserKey& b) {
 // a transformation key and the cloud's partial decryption.
 constexpr std::string_view kKatSeed = "cipherchart maabe rw15 kat v1";
 constexpr std::string_view kKatGid = "practitioner:0042";
+constexpr std::string_view kKatDirectorySeed = "cipherchart maabe directory kat v1";
+constexpr std::uint64_t kKatNotBefore = 1'767'225'600,
+                        kKatNotAfter = 1'893'456'000;  // 2026-01-01 .. 2030-01-01
 constexpr std::string_view kKatPolicy =
     "hospital_a.role:doctor AND (board.licence:active OR hospital_a.years >= 10)";
 struct KatObjects {
@@ -329,6 +335,17 @@ std::map<std::string, std::string> KatVectors() {
   out["kem_key"] = Hex(k.enc.key.span());
   out["transform_key"] = Hex(Serialize(k.tk.tk)->span());
   out["partial_decryption"] = Hex(Serialize(k.partial));
+  // The directory objects: hospital_a as a root authority (FAME key FixedFameKey(1), Ed25519 key from
+  // DeterministicRandom(kKatDirectorySeed); Ed25519 signatures are deterministic) vouching for its
+  // multi-authority public key above.
+  envelope::testing::DeterministicRandom rng(kKatDirectorySeed);
+  auto signing_key = envelope::Ed25519SigningKey::Generate(rng);
+  auto root = abe::IssueCertificate("hospital_a", abe::testing::FixedFameKey(1), signing_key->public_key(),
+                                    "hospital_a", *signing_key, kKatNotBefore, kKatNotAfter);
+  auto statement = abe::SignKeyStatement(k.hospital.pk, *signing_key, kKatNotBefore, kKatNotAfter);
+  const std::vector<abe::DirectoryEntry> entries = {{{*root}, *statement}};
+  out["key_statement"] = Hex(*abe::EncodeKeyStatement(*statement));
+  out["directory"] = Hex(*abe::EncodeDirectory(entries));
   return out;
 }
 
@@ -344,7 +361,12 @@ TEST(MaabeSerializeKat, MatchesStoredVectors) {
             "\" (hospital_a: role:doctor, years=4; board: licence:active),\n# Encapsulate(\"";
   header += std::string(kKatPolicy) + "\"),\n# MakeTransformKey, with scalars from DeterministicRandom(\"" +
             std::string(kKatSeed) +
-            "\"); then Transform.\n# kem_key is the encapsulated key. One \"name hex\" per line.\n";
+            "\"); then Transform.\n# key_statement and directory: hospital_a as a root authority (FAME key "
+            "FixedFameKey(1), Ed25519 key from "
+            "DeterministicRandom(\"" +
+            std::string(kKatDirectorySeed) +
+            "\"), valid 2026-01-01 ..= 2030-01-01) signing "
+            "its key.\n# kem_key is the encapsulated key. One \"name hex\" per line.\n";
   if (abe::testing::RegenerateOrCompareVectors(VectorsPath(), header, generated))
     GTEST_SKIP() << "rewrote " << VectorsPath();
 }
@@ -352,7 +374,7 @@ TEST(MaabeSerializeKat, MatchesStoredVectors) {
 // The stored objects work together and re-serialise to themselves, however they were made.
 TEST(MaabeSerializeKat, StoredKeyOpensStoredCiphertext) {
   const auto stored = abe::testing::ReadVectors(VectorsPath());
-  ASSERT_EQ(stored.size(), 9u);
+  ASSERT_EQ(stored.size(), 11u);
   auto user = ParseUserKey(FromHex(stored.at("user_key")));
   ASSERT_TRUE(user.has_value()) << user.error().message();
   auto ct = ParseCiphertext(FromHex(stored.at("ciphertext")));
@@ -378,6 +400,16 @@ TEST(MaabeSerializeKat, StoredKeyOpensStoredCiphertext) {
   EXPECT_EQ(ct->authorities[1].id, *AuthorityId(*hospital));
   EXPECT_EQ(Hex(*Serialize(*ct)), stored.at("ciphertext"));
   EXPECT_EQ(Hex(Serialize(*user)->span()), stored.at("user_key"));
+  // The stored directory verifies under its root at a time inside its validity, and resolves the
+  // hospital's stored public key.
+  auto directory = abe::ParseDirectory(FromHex(stored.at("directory")));
+  ASSERT_TRUE(directory.has_value()) << directory.error().message();
+  abe::AuthorityDirectory dir({abe::TrustedRootOf(directory->at(0).chain.at(0))});
+  ASSERT_TRUE(dir.AddAll(*directory, kKatNotBefore + 1000).has_value());
+  EXPECT_EQ(*AuthorityId(dir.entries().at("hospital_a").public_key), *AuthorityId(*hospital));
+  auto statement = abe::ParseKeyStatement(FromHex(stored.at("key_statement")));
+  ASSERT_TRUE(statement.has_value());
+  EXPECT_EQ(Hex(*abe::EncodeKeyStatement(*statement)), stored.at("key_statement"));
   auto ak = ParseAuthorityKeys(FromHex(stored.at("authority_keys_hospital_a")));
   ASSERT_TRUE(ak.has_value());
   EXPECT_EQ(Hex(Serialize(*ak)->span()), stored.at("authority_keys_hospital_a"));
