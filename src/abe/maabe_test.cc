@@ -459,13 +459,17 @@ TEST(MaabeConcurrency, ParallelCallersWhileTheCachesWarm) {
   // Three threads encrypt to and decrypt with fresh attribute names (cold cache entries, tables
   // built at their second use) at the same time; every result must be right.
   std::vector<std::thread> threads;
+  threads.reserve(3);
   std::atomic<int> failures{0};
   for (int t = 0; t < 3; ++t) {
     threads.emplace_back([t, &failures] {
       for (int round = 0; round < 3; ++round) {
         const std::string a = "auth1.c" + std::to_string(t) + "-" + std::to_string(round % 2);
         const std::string b = "auth4.c" + std::to_string(t);
-        auto enc = Encapsulate(TheWorld().pks, *ParsePolicy(a + " AND " + b).value());
+        std::string text = a;
+        text += " AND ";
+        text += b;
+        auto enc = Encapsulate(TheWorld().pks, *ParsePolicy(text).value());
         UserKey user;
         auto k1 = KeyGen(Authority("auth1"), "worker-" + std::to_string(t), {a});
         auto k2 = KeyGen(Authority("auth4"), "worker-" + std::to_string(t), {b});
