@@ -282,8 +282,8 @@ Result<AuthorityKeys> KeyGenWith(const AuthorityKeyPair& authority, std::string_
   std::vector<std::pair<std::string, detail::G2BaseRef>> bases;
   bases.reserve(attributes.size());
   for (const auto& a : attributes) bases.emplace_back(a, AttributeBase(a));
-  // A handful of multiplications is not worth the hand-off (the two vCPUs of the development
-  // machine behave like SMT siblings: about 1.3x for compute-bound work, less for short jobs).
+  // A handful of multiplications is not worth the hand-off to the worker threads (measured:
+  // maabe/keygen/10 was slower with it on the 2-core development machine).
   std::vector<G2> g2_products(attributes.size() + 1);
   auto compute = [&](std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) {
