@@ -581,7 +581,9 @@ struct Halves {
   Gt c1_product;
   Gt pairs;
 };
-Result<Halves> DecryptionHalves(const UserKey& user, const G2& h, const Ciphertext& ct) {
+// With `prepared`, the pairs with a key G2 component (K_x, H(GID)) use its precomputed lines.
+Result<Halves> DecryptionHalves(const UserKey& user, const G2& h, const Ciphertext& ct,
+                                const PreparedUserKey* prepared = nullptr) {
   const std::size_t rows = ct.matrix.rows.size();
   if (ct.rows.size() != rows || ct.matrix.rho.size() != rows) {
     return Fail(ErrorCode::kInvalidArgument, "multi-authority ciphertext: " + std::to_string(ct.rows.size()) +
@@ -591,6 +593,7 @@ Result<Halves> DecryptionHalves(const UserKey& user, const G2& h, const Cipherte
   if (!owner) return std::unexpected(owner.error());
   // The row labels this identity holds a key for, under the very authority key the row used.
   std::vector<const AttributeKey*> key_of(rows, nullptr);
+  std::vector<const pairing::G2Prepared*> lines_of(rows, nullptr);
   std::set<std::string> have;
   for (std::size_t x = 0; x < rows; ++x) {
     const auto& a = ct.authorities[(*owner)[x]];
@@ -600,16 +603,24 @@ Result<Halves> DecryptionHalves(const UserKey& user, const G2& h, const Cipherte
     auto k = it->second.attributes.find(ct.matrix.rho[x]);
     if (k == it->second.attributes.end()) continue;
     key_of[x] = &k->second;
+    if (prepared != nullptr) {
+      lines_of[x] = prepared->Find(a.authority_namespace, ct.matrix.rho[x]);
+      if (lines_of[x] == nullptr) continue;  // a key added after preparing: not usable here
+    }
     have.insert(ct.matrix.rho[x]);
   }
   const auto rec = ReconstructionCoefficients(ct.matrix, have);
   if (!rec) return Fail(ErrorCode::kInvalidArgument, "the key's attributes do not satisfy the policy");
 
   const std::size_t used = rec->rows.size();
-  std::vector<G1> ps;
-  std::vector<G2> qs;
-  ps.reserve(2 * used + 1);
-  qs.reserve(2 * used + 1);
+  // Pairs whose G2 side is the key's (K_x, H(GID)) and pairs whose G2 side is the
+  // ciphertext's (C4_x); the first kind uses precomputed lines when the key is prepared.
+  std::vector<G1> key_ps, ct_ps;
+  std::vector<G2> key_qs, ct_qs;
+  std::vector<const pairing::G2Prepared*> key_lines;
+  key_ps.reserve(used + 1);
+  ct_ps.reserve(used);
+  ct_qs.reserve(used);
   Halves out;
   G1 c3_sum = G1::Identity();
   for (std::size_t n = 0; n < used; ++n) {
@@ -617,17 +628,32 @@ Result<Halves> DecryptionHalves(const UserKey& user, const G2& h, const Cipherte
     const Fr& c = rec->coefficients[n];
     const CiphertextRow& row = ct.rows[x];
     out.c1_product *= c.IsOne() ? row.c1 : row.c1.PowVartime(c);  // public values
-    ps.push_back(MulByPublic(row.c2, c));
-    qs.push_back(key_of[x]->k);
-    ps.push_back(MulByPublic(key_of[x]->kp, c));
-    qs.push_back(row.c4);
+    key_ps.push_back(MulByPublic(row.c2, c));
+    if (prepared != nullptr) {
+      key_lines.push_back(lines_of[x]);
+    } else {
+      key_qs.push_back(key_of[x]->k);
+    }
+    ct_ps.push_back(MulByPublic(key_of[x]->kp, c));
+    ct_qs.push_back(row.c4);
     c3_sum += MulByPublic(row.c3, c);
   }
-  ps.push_back(c3_sum);
-  qs.push_back(h);
-  out.pairs = pairing::PairingProduct(ps, qs);
-  SecureWipe(ps.data(), ps.size() * sizeof(G1));
-  SecureWipe(qs.data(), qs.size() * sizeof(G2));
+  key_ps.push_back(c3_sum);
+  if (prepared != nullptr) {
+    key_lines.push_back(&prepared->h_gid());
+    pairing::Fp12 f =
+        pairing::MillerLoopProduct(key_ps, key_lines) * pairing::MillerLoopProduct(ct_ps, ct_qs);
+    out.pairs = Gt::FromFp12Unchecked(pairing::FinalExponentiation(f));
+    Wipe(f);
+  } else {
+    key_qs.push_back(h);
+    key_ps.insert(key_ps.end(), ct_ps.begin(), ct_ps.end());
+    key_qs.insert(key_qs.end(), ct_qs.begin(), ct_qs.end());
+    out.pairs = pairing::PairingProduct(key_ps, key_qs);
+  }
+  SecureWipe(key_ps.data(), key_ps.size() * sizeof(G1));
+  SecureWipe(ct_ps.data(), ct_ps.size() * sizeof(G1));
+  SecureWipe(key_qs.data(), key_qs.size() * sizeof(G2));
   return out;
 }
 
@@ -636,6 +662,30 @@ Result<Halves> DecryptionHalves(const UserKey& user, const G2& h, const Cipherte
 Result<SecretBytes> Decapsulate(const UserKey& user, const Ciphertext& ct) {
   if (auto ok = CheckGid(user.gid); !ok) return std::unexpected(ok.error());
   auto halves = DecryptionHalves(user, HashIdentity(user.gid), ct);
+  if (!halves) return std::unexpected(halves.error());
+  Gt shared = halves->c1_product * halves->pairs;
+  auto key = detail::DeriveKemKey(shared, kKemInfo);
+  Wipe(shared);
+  Wipe(*halves);
+  return key;
+}
+
+PreparedUserKey::PreparedUserKey(const UserKey& user) : key_(user), h_gid_(HashIdentity(user.gid)) {
+  for (const auto& [ns, keys] : key_.by_authority) {
+    for (const auto& [name, key] : keys.attributes)
+      lines_.emplace(std::pair(ns, name), pairing::G2Prepared(key.k));
+  }
+}
+
+const pairing::G2Prepared* PreparedUserKey::Find(const std::string& authority_namespace,
+                                                 const std::string& attribute) const {
+  auto it = lines_.find(std::pair(authority_namespace, attribute));
+  return it == lines_.end() ? nullptr : &it->second;
+}
+
+Result<SecretBytes> Decapsulate(const PreparedUserKey& user, const Ciphertext& ct) {
+  if (auto ok = CheckGid(user.key().gid); !ok) return std::unexpected(ok.error());
+  auto halves = DecryptionHalves(user.key(), G2::Identity(), ct, &user);
   if (!halves) return std::unexpected(halves.error());
   Gt shared = halves->c1_product * halves->pairs;
   auto key = detail::DeriveKemKey(shared, kKemInfo);

@@ -191,14 +191,19 @@ TEST(MaabeProperty, DecryptsExactlyWhenOneIdentitySatisfiesThePolicy) {
       const bool expected = testing::IndependentlySatisfies(*policy, attrs);
       const UserKey user = MakeUser("user-" + std::to_string(p) + "-" + std::to_string(u), attrs);
       auto key = Decapsulate(user, enc->ct);
+      // The same with the key's G2 lines precomputed.
+      auto prepared_key = Decapsulate(PreparedUserKey(user), enc->ct);
       ++cases;
       if (expected) {
         ++opened;
         ASSERT_TRUE(key.has_value()) << PolicyToString(*policy) << " / " << AttributeSetToString(attrs);
         EXPECT_TRUE(*key == enc->key) << PolicyToString(*policy);
+        ASSERT_TRUE(prepared_key.has_value());
+        EXPECT_TRUE(*prepared_key == enc->key);
       } else {
         ++refused;
         EXPECT_FALSE(key.has_value()) << PolicyToString(*policy) << " / " << AttributeSetToString(attrs);
+        EXPECT_FALSE(prepared_key.has_value());
       }
     }
   }

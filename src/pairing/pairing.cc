@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cassert>
 
+#include "cipherchart/common/secret.h"
 #include "cipherchart/pairing/parallel.h"
 
 namespace cipherchart::pairing {
@@ -153,6 +154,10 @@ Fp12 SplitMillerLoop(std::size_t n, Loop&& loop) {
 Fp12 ApplySign(const Fp12& f) { return kBlsXIsNegative ? f.Conjugate() : f; }
 
 }  // namespace
+
+G2Prepared::~G2Prepared() {
+  if (!lines_.empty()) SecureWipe(lines_.data(), lines_.size() * sizeof(Line));
+}
 
 G2Prepared::G2Prepared(const G2& q) {
   const auto qa = q.ToAffine();

@@ -38,6 +38,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "cipherchart/abe/policy.h"
@@ -203,6 +204,26 @@ Result<std::vector<std::size_t>> RowAuthorities(const Ciphertext& ct);
 // not satisfy the policy") when the user's attributes (those of authorities whose key id
 // matches the ciphertext's) do not satisfy it.
 Result<SecretBytes> Decapsulate(const UserKey& user, const Ciphertext& ct);
+
+// A user key with the Miller-loop lines of its G2 components (every K, and H(GID)) precomputed,
+// for a reader who decrypts many ciphertexts: decryption then skips the G2 arithmetic of half
+// its pairs (maabe/decrypt_and_prepared). About 20 KB per attribute; the lines are secret and
+// wiped with the object. Build it again after adding keys.
+class PreparedUserKey {
+ public:
+  explicit PreparedUserKey(const UserKey& user);
+  const UserKey& key() const { return key_; }
+  // The prepared K of `attribute` under authority `authority_namespace`, or null.
+  const pairing::G2Prepared* Find(const std::string& authority_namespace, const std::string& attribute) const;
+  const pairing::G2Prepared& h_gid() const { return h_gid_; }
+
+ private:
+  UserKey key_;
+  pairing::G2Prepared h_gid_;
+  std::map<std::pair<std::string, std::string>, pairing::G2Prepared> lines_;
+};
+// Decapsulate with a prepared key: same result and errors.
+Result<SecretBytes> Decapsulate(const PreparedUserKey& user, const Ciphertext& ct);
 
 // ---- Outsourced decryption (Green, Hohenberger, Waters, USENIX Security 2011, section 3.1,
 // applied to RW15) ----

@@ -34,6 +34,12 @@ namespace cipherchart::pairing {
 class G2Prepared {
  public:
   explicit G2Prepared(const G2& q);
+  // The lines of a secret point (a user's key) are secret too: they are wiped on destruction.
+  G2Prepared(const G2Prepared&) = default;
+  G2Prepared(G2Prepared&&) noexcept = default;
+  G2Prepared& operator=(const G2Prepared&) = delete;
+  G2Prepared& operator=(G2Prepared&&) = delete;
+  ~G2Prepared();
   bool is_identity() const { return identity_; }
 
   struct Line {
