@@ -110,11 +110,6 @@ class Compiler {
   std::size_t columns_ = 1;
 };
 
-Fr FromInt64(std::int64_t v) {
-  if (v >= 0) return Fr::FromU64(static_cast<std::uint64_t>(v));
-  return -Fr::FromU64(std::uint64_t{0} - static_cast<std::uint64_t>(v));
-}
-
 // out = a * x - b * y, dropping zeros (both inputs sorted by index).
 Sparse<Fr> Combine(const Fr& a, const Sparse<Fr>& x, const Fr& b, const Sparse<Fr>& y) {
   Sparse<Fr> out;
@@ -179,7 +174,7 @@ std::optional<Reconstruction> ReconstructionCoefficients(const LsssMatrix& m,
     WorkRow row;
     const auto& dense = m.rows[i];
     for (std::size_t col = 0; col < std::min(dense.size(), columns); ++col) {
-      if (dense[col] != 0) row.vector.emplace_back(col, FromInt64(dense[col]));
+      if (dense[col] != 0) row.vector.emplace_back(col, internal::FrFromInt64(dense[col]));
     }
     if (row.vector.empty()) continue;
     row.combination.emplace_back(i, one);

@@ -19,6 +19,7 @@
 #include "cipherchart/pairing/parallel.h"
 #include "src/abe/hashed_bases.h"
 #include "src/abe/maabe_internal.h"
+#include "src/abe/policy_internal.h"
 #include "src/abe/scheme_internal.h"
 #include "src/abe/serialize_internal.h"
 #include "src/envelope/sha256.h"
@@ -115,11 +116,6 @@ class AuthorityTableCache {
 
 detail::G2BaseRef AttributeBase(std::string_view attribute) {
   return detail::HashedG2Base(kG2Dst, internal::HashInput('U', attribute));
-}
-
-Fr FrFromSmall(std::int64_t m) {
-  if (m >= 0) return Fr::FromU64(static_cast<std::uint64_t>(m));
-  return -Fr::FromU64(std::uint64_t{0} - static_cast<std::uint64_t>(m));
 }
 
 // The authority among `namespaces` that owns `label`: the longest namespace containing it.
@@ -396,7 +392,7 @@ Result<Encapsulation> EncapsulateWith(std::span<const AuthorityPublicKey> author
     for (std::size_t j = 0; j < cols; ++j) {
       const std::int64_t m = matrix->rows[x][j];
       if (m == 0) continue;
-      const Fr mf = FrFromSmall(m);
+      const Fr mf = abe::internal::FrFromInt64(m);
       lambda[x] += mf * v[j];
       omega[x] += mf * w[j];
     }
@@ -657,17 +653,21 @@ Result<Halves> DecryptionHalves(const UserKey& user, const G2& h, const Cipherte
   return out;
 }
 
-}  // namespace
-
-Result<SecretBytes> Decapsulate(const UserKey& user, const Ciphertext& ct) {
-  if (auto ok = CheckGid(user.gid); !ok) return std::unexpected(ok.error());
-  auto halves = DecryptionHalves(user, HashIdentity(user.gid), ct);
+// The KEM key from the two halves of a (non-outsourced) decryption; wipes them.
+Result<SecretBytes> KeyFromHalves(Result<Halves> halves) {
   if (!halves) return std::unexpected(halves.error());
   Gt shared = halves->c1_product * halves->pairs;
   auto key = detail::DeriveKemKey(shared, kKemInfo);
   Wipe(shared);
   Wipe(*halves);
   return key;
+}
+
+}  // namespace
+
+Result<SecretBytes> Decapsulate(const UserKey& user, const Ciphertext& ct) {
+  if (auto ok = CheckGid(user.gid); !ok) return std::unexpected(ok.error());
+  return KeyFromHalves(DecryptionHalves(user, HashIdentity(user.gid), ct));
 }
 
 PreparedUserKey::PreparedUserKey(const UserKey& user) : key_(user), h_gid_(HashIdentity(user.gid)) {
@@ -685,13 +685,7 @@ const pairing::G2Prepared* PreparedUserKey::Find(const std::string& authority_na
 
 Result<SecretBytes> Decapsulate(const PreparedUserKey& user, const Ciphertext& ct) {
   if (auto ok = CheckGid(user.key().gid); !ok) return std::unexpected(ok.error());
-  auto halves = DecryptionHalves(user.key(), G2::Identity(), ct, &user);
-  if (!halves) return std::unexpected(halves.error());
-  Gt shared = halves->c1_product * halves->pairs;
-  auto key = detail::DeriveKemKey(shared, kKemInfo);
-  Wipe(shared);
-  Wipe(*halves);
-  return key;
+  return KeyFromHalves(DecryptionHalves(user.key(), G2::Identity(), ct, &user));
 }
 
 Result<PartialDecryption> Transform(const TransformKey& tk, const Ciphertext& ct) {

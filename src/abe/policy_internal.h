@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "cipherchart/abe/policy.h"
+#include "cipherchart/pairing/field.h"
 
 namespace cipherchart::abe::internal {
 
@@ -65,6 +66,12 @@ std::uint64_t MaxThresholdK(std::uint64_t n);
 inline std::int64_t VandermondePoint(std::size_t j) {
   const auto h = static_cast<std::int64_t>(j / 2 + 1);
   return j % 2 == 0 ? h : -h;
+}
+
+// An LSSS matrix entry (a small signed integer) as a scalar mod r.
+inline pairing::Fr FrFromInt64(std::int64_t v) {
+  if (v >= 0) return pairing::Fr::FromU64(static_cast<std::uint64_t>(v));
+  return -pairing::Fr::FromU64(std::uint64_t{0} - static_cast<std::uint64_t>(v));
 }
 
 }  // namespace cipherchart::abe::internal
