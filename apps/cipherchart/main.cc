@@ -1,9 +1,10 @@
 // cipherchart: one binary, subcommands like git. Only the subcommands that exist are listed;
-// the server, authority, doctor and patient commands arrive with their issues.
+// the authority, doctor and patient commands arrive with issue 7.
 #include <cstdio>
 #include <cstring>
 #include <string_view>
 
+#include "apps/cipherchart/server_command.h"
 #include "cipherchart/pairing/selftest.h"
 #include "cipherchart/version.h"
 
@@ -15,6 +16,7 @@ constexpr const char* kUsage =
     "End-to-end encrypted health records with attribute-based encryption.\n"
     "\n"
     "commands:\n"
+    "  server <run|add-admin|verify-log>  the storage server (see 'cipherchart server --help')\n"
     "  selftest [--json]   run the BLS12-381 known-answer self-test (pairing of the generators,\n"
     "                      hash-to-curve vector, encodings); exit 0 if all pass, 1 otherwise\n"
     "  version             print the version\n"
@@ -46,6 +48,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string_view cmd = argv[1];
+  if (cmd == "server") return cipherchart::app::ServerCommand(argc - 1, argv + 1);
   bool json = false, help = false;
   for (int i = 2; i < argc; ++i) {
     const std::string_view a = argv[i];
