@@ -61,7 +61,8 @@ int Run(Options& o) {
   auto srv = server::HttpServer::Start(o.config);
   if (!srv) return Report(srv.error(), "run");
   // One line that scripts and tests read to learn the port (port 0 picks a free one).
-  std::printf("{\"msg\":\"listening\",\"port\":%d,\"tls\":%s}\n", (*srv)->port(), o.config.tls ? "true" : "false");
+  std::printf("{\"msg\":\"listening\",\"port\":%d,\"tls\":%s}\n", (*srv)->port(),
+              o.config.tls ? "true" : "false");
   std::fflush(stdout);
   (*srv)->Run(/*handle_signals=*/true);
   std::fprintf(stderr, "{\"level\":\"info\",\"msg\":\"stopped\"}\n");
@@ -71,7 +72,8 @@ int Run(Options& o) {
 int AddAdmin(Options& o) {
   auto identity = server::FixedFromHex<32>(o.identity_key);
   auto delivery = server::FixedFromHex<32>(o.delivery_key);
-  if (!identity || !delivery) return Usage("add-admin needs --identity-key and --delivery-key as 64 hex digits");
+  if (!identity || !delivery)
+    return Usage("add-admin needs --identity-key and --delivery-key as 64 hex digits");
   auto cfg = o.config;
   if (auto r = server::Finalise(cfg); !r) return Report(r.error(), "add-admin");
   auto store = server::OpenStore(cfg.store);
@@ -120,7 +122,8 @@ int VerifyLog(Options& o) {
   std::ifstream in(cfg.audit_key, std::ios::binary);
   SecretBytes seed(32);
   if (!in.read(reinterpret_cast<char*>(seed.data()), 32))
-    return Report(Error(ErrorCode::kInvalidArgument, "cannot read the audit key " + cfg.audit_key), "verify-log");
+    return Report(Error(ErrorCode::kInvalidArgument, "cannot read the audit key " + cfg.audit_key),
+                  "verify-log");
   auto key = envelope::Ed25519SigningKey::FromSeed(seed);
   if (!key) return Report(key.error(), "verify-log");
   auto size = (*store)->AuditSize();
@@ -138,14 +141,18 @@ int VerifyLog(Options& o) {
     return 1;
   }
   if (o.json)
-    std::printf("{\"ok\":true,\"entries\":%llu,\"tree_heads\":%llu,\"signed_size\":%llu,\"unsigned_tail\":%llu}\n",
-                static_cast<unsigned long long>(summary->entries), static_cast<unsigned long long>(summary->tree_heads),
-                static_cast<unsigned long long>(summary->signed_size),
-                static_cast<unsigned long long>(summary->unsigned_tail));
+    std::printf(
+        "{\"ok\":true,\"entries\":%llu,\"tree_heads\":%llu,\"signed_size\":%llu,\"unsigned_tail\":%llu}\n",
+        static_cast<unsigned long long>(summary->entries),
+        static_cast<unsigned long long>(summary->tree_heads),
+        static_cast<unsigned long long>(summary->signed_size),
+        static_cast<unsigned long long>(summary->unsigned_tail));
   else
-    std::printf("audit log verifies: %llu entries, %llu signed tree heads, %llu entries after the latest head\n",
-                static_cast<unsigned long long>(summary->entries), static_cast<unsigned long long>(summary->tree_heads),
-                static_cast<unsigned long long>(summary->unsigned_tail));
+    std::printf(
+        "audit log verifies: %llu entries, %llu signed tree heads, %llu entries after the latest head\n",
+        static_cast<unsigned long long>(summary->entries),
+        static_cast<unsigned long long>(summary->tree_heads),
+        static_cast<unsigned long long>(summary->unsigned_tail));
   return 0;
 }
 
@@ -174,9 +181,12 @@ int ServerCommand(int argc, char** argv) {
       return true;
     };
     std::string v;
-    if (a == "--help" || a == "-h") o.help = true;
-    else if (a == "--json") o.json = true;
-    else if (a == "--config") ++i;
+    if (a == "--help" || a == "-h")
+      o.help = true;
+    else if (a == "--json")
+      o.json = true;
+    else if (a == "--config")
+      ++i;
     else if (a == "--data-dir") {
       if (!value(o.config.data_dir)) return Usage("--data-dir needs a value");
     } else if (a == "--store") {

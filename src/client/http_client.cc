@@ -41,7 +41,21 @@ struct HttpClient::Impl {
   std::optional<beast::tcp_stream> plain_stream;
   beast::flat_buffer buffer;
 
-  beast::tcp_stream& Lowest() { return tls_stream ? beast::get_lowest_layer(*tls_stream) : *plain_stream; }
+  bool needs_reopen = false;  // the last reconnect failed; the next call retries it first
+
+  beast::tcp_stream& Lowest() {
+    return tls_stream.has_value() ? beast::get_lowest_layer(tls_stream.value()) : plain_stream.value();
+  }
+
+  // After a reply that closes the connection, or a transport error: a fresh connection for the
+  // next call. A failure here is reported by that next call.
+  void ReopenQuietly() { needs_reopen = !Open().has_value(); }
+  Result<void> EnsureOpen() {
+    if (!needs_reopen) return {};
+    auto r = Open();
+    needs_reopen = !r.has_value();
+    return r;
+  }
 
   Result<void> Open() {
     tls_stream.reset();
@@ -52,16 +66,19 @@ struct HttpClient::Impl {
     auto endpoints = resolver.resolve(options.host, std::to_string(options.port), ec);
     if (ec) return Fail(ErrorCode::kInternal, "resolve " + options.host + ": " + ec.message());
     if (options.tls) {
-      tls_stream.emplace(io, *tls);
+      tls_stream.emplace(io, tls.value());
       if (!SSL_set_tlsext_host_name(tls_stream->native_handle(), options.host.c_str()))
         return Fail(ErrorCode::kInternal, "TLS: cannot set SNI");
-      tls_stream->set_verify_callback(ssl::host_name_verification(options.host == "127.0.0.1" ? "127.0.0.1" : options.host));
+      tls_stream->set_verify_callback(
+          ssl::host_name_verification(options.host == "127.0.0.1" ? "127.0.0.1" : options.host));
     } else {
       plain_stream.emplace(io);
     }
     Lowest().expires_after(std::chrono::milliseconds(options.timeout_ms));
     Lowest().connect(endpoints, ec);
-    if (ec) return Fail(ErrorCode::kInternal, "connect " + options.host + ":" + std::to_string(options.port) + ": " + ec.message());
+    if (ec)
+      return Fail(ErrorCode::kInternal,
+                  "connect " + options.host + ":" + std::to_string(options.port) + ": " + ec.message());
     Lowest().socket().set_option(tcp::no_delay(true), ec);
     if (tls_stream) {
       tls_stream->handshake(ssl::stream_base::client, ec);
@@ -73,7 +90,7 @@ struct HttpClient::Impl {
   template <class Fn>
   auto WithStream(Fn&& fn) {
     if (tls_stream) return fn(*tls_stream);
-    return fn(*plain_stream);
+    return fn(plain_stream.value());
   }
 };
 
@@ -84,12 +101,13 @@ Result<std::unique_ptr<HttpClient>> HttpClient::Connect(const ClientOptions& opt
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   if (options.tls) {
-    if (options.ca_file.empty()) return Fail(ErrorCode::kInvalidArgument, "TLS needs a certificate to trust (ca_file)");
-    impl->tls.emplace(ssl::context::tls_client);
+    if (options.ca_file.empty())
+      return Fail(ErrorCode::kInvalidArgument, "TLS needs a certificate to trust (ca_file)");
+    ssl::context& tls = impl->tls.emplace(ssl::context::tls_client);
     boost::system::error_code ec;
-    impl->tls->load_verify_file(options.ca_file, ec);
+    tls.load_verify_file(options.ca_file, ec);
     if (ec) return Fail(ErrorCode::kInvalidArgument, "cannot load " + options.ca_file + ": " + ec.message());
-    impl->tls->set_verify_mode(ssl::verify_peer);
+    tls.set_verify_mode(ssl::verify_peer);
   }
   if (auto r = impl->Open(); !r) return std::unexpected(r.error());
   return std::unique_ptr<HttpClient>(new HttpClient(std::move(impl)));
@@ -97,8 +115,10 @@ Result<std::unique_ptr<HttpClient>> HttpClient::Connect(const ClientOptions& opt
 
 Result<void> HttpClient::Reconnect() { return impl_->Open(); }
 
-Result<HttpResponse> HttpClient::Request(std::string_view method, std::string_view target, std::string_view body,
-                                         std::string_view content_type, const Headers& headers) {
+Result<HttpResponse> HttpClient::Request(std::string_view method, std::string_view target,
+                                         std::string_view body, std::string_view content_type,
+                                         const Headers& headers) {
+  if (auto r = impl_->EnsureOpen(); !r) return std::unexpected(r.error());
   http::request<http::string_body> req{http::string_to_verb(method), std::string(target), 11};
   if (req.method() == http::verb::unknown) req.method_string(method);
   req.set(http::field::host, impl_->options.host);
@@ -120,15 +140,15 @@ Result<HttpResponse> HttpClient::Request(std::string_view method, std::string_vi
       if (!ec) {
         CopyHeaders(parser.get(), out);
         out.body = std::move(parser.get().body());
-        if (!parser.get().keep_alive()) ec = {}, impl_->Open();  // the server closes after this reply
+        if (!parser.get().keep_alive()) impl_->ReopenQuietly();  // the server closes after this reply
       }
       return 0;
     });
     if (!ec) return out;
     // A keep-alive connection the server closed while idle: one retry on a new connection.
-    if (attempt == 0 && (ec == http::error::end_of_stream || ec == asio::error::eof ||
-                         ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
-                         ec == ssl::error::stream_truncated)) {
+    if (attempt == 0 &&
+        (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe || ec == ssl::error::stream_truncated)) {
       if (auto r = impl_->Open(); !r) return std::unexpected(r.error());
       continue;
     }
@@ -138,6 +158,7 @@ Result<HttpResponse> HttpClient::Request(std::string_view method, std::string_vi
 
 Result<HttpResponse> HttpClient::Upload(std::string_view method, std::string_view target, std::istream& in,
                                         std::uint64_t size, const Headers& headers) {
+  if (auto r = impl_->EnsureOpen(); !r) return std::unexpected(r.error());
   http::request<http::buffer_body> req{http::string_to_verb(method), std::string(target), 11};
   req.set(http::field::host, impl_->options.host);
   req.set(http::field::content_type, "application/octet-stream");
@@ -181,18 +202,20 @@ Result<HttpResponse> HttpClient::Upload(std::string_view method, std::string_vie
     if (!ec) {
       CopyHeaders(parser.get(), out);
       out.body = std::move(parser.get().body());
-      if (!parser.get().keep_alive()) impl_->Open();
+      if (!parser.get().keep_alive()) impl_->ReopenQuietly();
     }
     return 0;
   });
   if (ec) {
-    (void)impl_->Open();
+    impl_->ReopenQuietly();
     return Fail(ErrorCode::kInternal, "upload " + std::string(target) + ": " + ec.message());
   }
   return out;
 }
 
-Result<HttpResponse> HttpClient::Download(std::string_view target, std::ostream& out_stream, const Headers& headers) {
+Result<HttpResponse> HttpClient::Download(std::string_view target, std::ostream& out_stream,
+                                          const Headers& headers) {
+  if (auto r = impl_->EnsureOpen(); !r) return std::unexpected(r.error());
   http::request<http::empty_body> req{http::verb::get, std::string(target), 11};
   req.set(http::field::host, impl_->options.host);
   req.keep_alive(true);
@@ -223,17 +246,18 @@ Result<HttpResponse> HttpClient::Download(std::string_view target, std::ostream&
       else
         out.body.append(buf.data(), n);
     }
-    if (!parser.get().keep_alive()) impl_->Open();
+    if (!parser.get().keep_alive()) impl_->ReopenQuietly();
     return 0;
   });
   if (ec) {
-    (void)impl_->Open();
+    impl_->ReopenQuietly();
     return Fail(ErrorCode::kInternal, "download " + std::string(target) + ": " + ec.message());
   }
   return out;
 }
 
 Result<std::string> HttpClient::SendRaw(std::string_view bytes, int read_timeout_ms, int pause_ms) {
+  if (auto r = impl_->EnsureOpen(); !r) return std::unexpected(r.error());
   boost::system::error_code ec;
   std::string received;
   impl_->WithStream([&](auto& s) {
@@ -267,7 +291,7 @@ Result<std::string> HttpClient::SendRaw(std::string_view bytes, int read_timeout
     ec = {};
     return 0;
   });
-  (void)impl_->Open();
+  impl_->ReopenQuietly();
   return received;
 }
 

@@ -1,12 +1,20 @@
 #include "src/server/config.h"
 
+#include <toml++/toml.h>
+
 #include <cstdlib>
 #include <set>
 #include <string_view>
-#include <toml++/toml.h>
 
 namespace cipherchart::server {
 namespace {
+
+// Joins message pieces with one allocation.
+std::string Cat(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (auto p : parts) out += p;
+  return out;
+}
 
 Result<std::int64_t> ParseInt(std::string_view name, std::string_view text) {
   std::int64_t v = 0;
@@ -53,7 +61,8 @@ Result<void> ApplyListen(std::string_view text, ServerConfig& c) {
 template <class T>
 Result<void> TomlInt(const toml::node& node, std::string_view name, T& out) {
   const auto v = node.value<std::int64_t>();
-  if (!v || *v < 0) return Fail(ErrorCode::kInvalidArgument, std::string(name) + ": expected a non-negative integer");
+  if (!v || *v < 0)
+    return Fail(ErrorCode::kInvalidArgument, std::string(name) + ": expected a non-negative integer");
   out = static_cast<T>(*v);
   return {};
 }
@@ -81,45 +90,65 @@ Result<void> LoadConfigFile(const std::string& path, ServerConfig& c) {
   } catch (const toml::parse_error& e) {
     const auto& where = e.source().begin;
     return Fail(ErrorCode::kInvalidEncoding, path + ":" + std::to_string(where.line) + ":" +
-                                                 std::to_string(where.column) + ": " + std::string(e.description()));
+                                                 std::to_string(where.column) + ": " +
+                                                 std::string(e.description()));
   }
   for (const auto& [key, node] : table) {
     const std::string k(key.str());
     Result<void> r;
-    if (k == "data_dir") r = TomlString(node, k, c.data_dir);
-    else if (k == "store") r = TomlString(node, k, c.store);
+    if (k == "data_dir")
+      r = TomlString(node, k, c.data_dir);
+    else if (k == "store")
+      r = TomlString(node, k, c.store);
     else if (k == "listen") {
       std::string s;
       r = TomlString(node, k, s);
       if (r) r = ApplyListen(s, c);
-    } else if (k == "port") r = TomlInt(node, k, c.port);
-    else if (k == "tls") r = TomlBool(node, k, c.tls);
-    else if (k == "tls_cert") r = TomlString(node, k, c.tls_cert);
-    else if (k == "tls_key") r = TomlString(node, k, c.tls_key);
-    else if (k == "audit_key") r = TomlString(node, k, c.audit_key);
-    else if (k == "threads") r = TomlInt(node, k, c.threads);
-    else if (k == "log_requests") r = TomlBool(node, k, c.log_requests);
+    } else if (k == "port")
+      r = TomlInt(node, k, c.port);
+    else if (k == "tls")
+      r = TomlBool(node, k, c.tls);
+    else if (k == "tls_cert")
+      r = TomlString(node, k, c.tls_cert);
+    else if (k == "tls_key")
+      r = TomlString(node, k, c.tls_key);
+    else if (k == "audit_key")
+      r = TomlString(node, k, c.audit_key);
+    else if (k == "threads")
+      r = TomlInt(node, k, c.threads);
+    else if (k == "log_requests")
+      r = TomlBool(node, k, c.log_requests);
     else if (k == "limits" || k == "timeouts" || k == "sessions") {
       const auto* sub = node.as_table();
-      if (!sub) return Fail(ErrorCode::kInvalidArgument, path + ": [" + k + "] must be a table");
+      if (!sub) return Fail(ErrorCode::kInvalidArgument, Cat({path, ": [", k, "] must be a table"}));
       for (const auto& [skey, snode] : *sub) {
         const std::string s(skey.str());
-        const std::string full = k + "." + s;
-        if (k == "limits" && s == "header") r = TomlInt(snode, full, c.max_header_bytes);
-        else if (k == "limits" && s == "json_body") r = TomlInt(snode, full, c.max_json_body);
-        else if (k == "limits" && s == "key_package") r = TomlInt(snode, full, c.max_key_package);
-        else if (k == "limits" && s == "upload") r = TomlInt(snode, full, c.max_upload);
-        else if (k == "timeouts" && s == "header_ms") r = TomlInt(snode, full, c.header_timeout_ms);
-        else if (k == "timeouts" && s == "body_idle_ms") r = TomlInt(snode, full, c.body_idle_timeout_ms);
-        else if (k == "timeouts" && s == "idle_ms") r = TomlInt(snode, full, c.idle_timeout_ms);
-        else if (k == "sessions" && s == "ttl_s") r = TomlInt(snode, full, c.session_ttl_s);
-        else if (k == "sessions" && s == "challenge_ttl_s") r = TomlInt(snode, full, c.challenge_ttl_s);
-        else return Fail(ErrorCode::kInvalidArgument, path + ": unknown setting '" + full + "'");
+        const std::string full = Cat({k, ".", s});
+        if (k == "limits" && s == "header")
+          r = TomlInt(snode, full, c.max_header_bytes);
+        else if (k == "limits" && s == "json_body")
+          r = TomlInt(snode, full, c.max_json_body);
+        else if (k == "limits" && s == "key_package")
+          r = TomlInt(snode, full, c.max_key_package);
+        else if (k == "limits" && s == "upload")
+          r = TomlInt(snode, full, c.max_upload);
+        else if (k == "timeouts" && s == "header_ms")
+          r = TomlInt(snode, full, c.header_timeout_ms);
+        else if (k == "timeouts" && s == "body_idle_ms")
+          r = TomlInt(snode, full, c.body_idle_timeout_ms);
+        else if (k == "timeouts" && s == "idle_ms")
+          r = TomlInt(snode, full, c.idle_timeout_ms);
+        else if (k == "sessions" && s == "ttl_s")
+          r = TomlInt(snode, full, c.session_ttl_s);
+        else if (k == "sessions" && s == "challenge_ttl_s")
+          r = TomlInt(snode, full, c.challenge_ttl_s);
+        else
+          return Fail(ErrorCode::kInvalidArgument, Cat({path, ": unknown setting '", full, "'"}));
         if (!r) return Fail(r.error().code(), path + ": " + r.error().message());
       }
       continue;
     } else {
-      return Fail(ErrorCode::kInvalidArgument, path + ": unknown setting '" + k + "'");
+      return Fail(ErrorCode::kInvalidArgument, Cat({path, ": unknown setting '", k, "'"}));
     }
     if (!r) return Fail(r.error().code(), path + ": " + r.error().message());
   }
@@ -131,7 +160,8 @@ Result<void> ApplyEnvironment(ServerConfig& c) {
   if (const char* v = env("CIPHERCHART_DATA_DIR")) c.data_dir = v;
   if (const char* v = env("CIPHERCHART_STORE")) c.store = v;
   if (const char* v = env("CIPHERCHART_LISTEN")) {
-    if (auto r = ApplyListen(v, c); !r) return Fail(r.error().code(), "CIPHERCHART_LISTEN: " + r.error().message());
+    if (auto r = ApplyListen(v, c); !r)
+      return Fail(r.error().code(), "CIPHERCHART_LISTEN: " + r.error().message());
   }
   if (const char* v = env("CIPHERCHART_PORT")) {
     auto p = ParseInt("CIPHERCHART_PORT", v);
@@ -173,7 +203,8 @@ Result<void> Finalise(ServerConfig& c) {
   if (c.threads < 0 || c.threads > 256) return Fail(ErrorCode::kInvalidArgument, "threads: must be 0..256");
   if (c.max_header_bytes < 1024) return Fail(ErrorCode::kInvalidArgument, "limits.header: at least 1024");
   if (c.max_json_body < 1024) return Fail(ErrorCode::kInvalidArgument, "limits.json_body: at least 1024");
-  if (!c.tls && c.listen_address != "127.0.0.1" && c.listen_address != "::1" && c.listen_address != "localhost")
+  if (!c.tls && c.listen_address != "127.0.0.1" && c.listen_address != "::1" &&
+      c.listen_address != "localhost")
     return Fail(ErrorCode::kInvalidArgument, "tls = false is allowed only on a loopback address");
   return {};
 }

@@ -54,8 +54,14 @@ Result<envelope::Ed25519SigningKey> LoadAuditKey(const std::string& path) {
 // why. Runs on the connection's strand, so the cancel never races the coroutine.
 class Watchdog {
  public:
-  Watchdog(asio::any_io_executor ex, tcp::socket& socket) : state_(std::make_shared<State>(ex, socket)) {}
-  ~Watchdog() { state_->timer.cancel(); }
+  Watchdog(const asio::any_io_executor& ex, tcp::socket& socket)
+      : state_(std::make_shared<State>(ex, socket)) {}
+  ~Watchdog() {
+    try {
+      state_->timer.cancel();
+    } catch (const boost::system::system_error&) {  // only if the timer's epoll registration fails
+    }
+  }
   void Arm(std::chrono::milliseconds after) {
     state_->fired = false;
     state_->timer.expires_after(after);
@@ -73,7 +79,7 @@ class Watchdog {
 
  private:
   struct State {
-    State(asio::any_io_executor ex, tcp::socket& s) : timer(ex), socket(s) {}
+    State(const asio::any_io_executor& ex, tcp::socket& s) : timer(ex), socket(s) {}
     asio::steady_timer timer;
     tcp::socket& socket;
     bool fired = false;
@@ -103,15 +109,16 @@ class BeastBody final : public BodySource {
         failed_ = true;
         if (watchdog_.fired()) {
           status_ = 408;
-          co_return Fail(ErrorCode::kInvalidEncoding, "the body stalled for over " +
-                                                          std::to_string(config_.body_idle_timeout_ms) + " ms");
+          co_return Fail(ErrorCode::kInvalidEncoding,
+                         "the body stalled for over " + std::to_string(config_.body_idle_timeout_ms) + " ms");
         }
         if (ec == http::error::body_limit) {
           status_ = 413;
           co_return Fail(ErrorCode::kInvalidEncoding, "the body is over the server's upload limit");
         }
         status_ = 400;
-        co_return Fail(ErrorCode::kInvalidEncoding, "the body ended early or is malformed (" + ec.message() + ")");
+        co_return Fail(ErrorCode::kInvalidEncoding,
+                       "the body ended early or is malformed (" + ec.message() + ")");
       }
       const std::size_t got = out.size() - parser_.get().body().size;
       if (got > 0) co_return got;
@@ -166,7 +173,8 @@ struct HttpServer::Impl {
   template <class Stream>
   asio::awaitable<bool> WriteReply(Stream& stream, HttpReply& reply, bool keep_alive);
   template <class Stream>
-  asio::awaitable<void> WriteError(Stream& stream, int status, std::string_view code, std::string_view message);
+  asio::awaitable<void> WriteError(Stream& stream, int status, std::string_view code,
+                                   std::string_view message);
   void LogRequest(const std::string& method, const HttpReply& reply, double seconds);
   void BeginShutdown();
 };
@@ -182,7 +190,8 @@ Result<void> EnsureAuditKey(const std::string& path) {
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (fd < 0) return Fail(ErrorCode::kInternal, "audit key: cannot create " + tmp);
   const auto& seed = key->seed();
-  const bool ok = ::write(fd, seed.data(), seed.size()) == static_cast<ssize_t>(seed.size()) && ::fsync(fd) == 0;
+  const bool ok =
+      ::write(fd, seed.data(), seed.size()) == static_cast<ssize_t>(seed.size()) && ::fsync(fd) == 0;
   ::close(fd);
   if (!ok) return Fail(ErrorCode::kInternal, "audit key: cannot write " + tmp);
   fs::rename(tmp, path, ec);
@@ -233,18 +242,19 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(ServerConfig config) {
 
   if (c.tls) {
     if (auto r = EnsureCertificate(c.tls_cert, c.tls_key); !r) return std::unexpected(r.error());
-    impl->tls.emplace(ssl::context::tls_server);
-    impl->tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                           ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+    ssl::context& tls = impl->tls.emplace(ssl::context::tls_server);
+    tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                    ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
     boost::system::error_code ec;
-    impl->tls->use_certificate_chain_file(c.tls_cert, ec);
+    tls.use_certificate_chain_file(c.tls_cert, ec);
     if (ec) return Fail(ErrorCode::kInvalidArgument, "TLS certificate " + c.tls_cert + ": " + ec.message());
-    impl->tls->use_private_key_file(c.tls_key, ssl::context::pem, ec);
+    tls.use_private_key_file(c.tls_key, ssl::context::pem, ec);
     if (ec) return Fail(ErrorCode::kInvalidArgument, "TLS key " + c.tls_key + ": " + ec.message());
   }
 
   boost::system::error_code ec;
-  const auto address = asio::ip::make_address(c.listen_address == "localhost" ? "127.0.0.1" : c.listen_address, ec);
+  const auto address =
+      asio::ip::make_address(c.listen_address == "localhost" ? "127.0.0.1" : c.listen_address, ec);
   if (ec) return Fail(ErrorCode::kInvalidArgument, "listen: '" + c.listen_address + "' is not an IP address");
   const tcp::endpoint endpoint(address, static_cast<unsigned short>(c.port));
   impl->acceptor.open(endpoint.protocol(), ec);
@@ -254,7 +264,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(ServerConfig config) {
   if (ec)
     return Fail(ErrorCode::kInvalidArgument,
                 "listen on " + c.listen_address + ":" + std::to_string(c.port) + ": " + ec.message());
-  impl->service = std::make_unique<Service>(impl->config, *impl->store, *impl->writer, impl->metrics, impl->io);
+  impl->service =
+      std::make_unique<Service>(impl->config, *impl->store, *impl->writer, impl->metrics, impl->io);
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
@@ -305,13 +316,18 @@ asio::awaitable<bool> HttpServer::Impl::WriteReply(Stream& stream, HttpReply& re
     set_common(res);
     if (!reply.blob_id.empty()) {
       // One chunk at most: read it whole and send it in one write.
-      auto chunk = store->ReadBlobChunk(reply.blob_id, 0);
-      if (!chunk || (!*chunk && reply.blob_size > 0) ||
-          (*chunk && static_cast<std::int64_t>((*chunk)->size()) != reply.blob_size)) {
+      auto chunk_r = store->ReadBlobChunk(reply.blob_id, 0);
+      if (!chunk_r) {
         co_await WriteError(stream, 500, "internal", "internal error");
         co_return false;
       }
-      if (*chunk) res.body().assign((*chunk)->begin(), (*chunk)->end());
+      const auto& chunk = *chunk_r;
+      const std::int64_t have = chunk.has_value() ? static_cast<std::int64_t>(chunk->size()) : 0;
+      if (have != reply.blob_size) {
+        co_await WriteError(stream, 500, "internal", "internal error");
+        co_return false;
+      }
+      if (chunk.has_value()) res.body().assign(chunk->begin(), chunk->end());
     } else {
       res.body() = std::move(reply.body);
     }
@@ -332,18 +348,20 @@ asio::awaitable<bool> HttpServer::Impl::WriteReply(Stream& stream, HttpReply& re
   if (hec) co_return false;
   std::int64_t sent = 0;
   for (std::int64_t index = 0; sent < reply.blob_size; ++index) {
-    auto chunk = store->ReadBlobChunk(reply.blob_id, index);
+    auto chunk_r = store->ReadBlobChunk(reply.blob_id, index);
     // The headers are out: a missing chunk can only cut the connection, which the client sees
     // as a short body.
-    if (!chunk || !*chunk || (*chunk)->empty()) co_return false;
-    res.body().data = (*chunk)->data();
-    res.body().size = (*chunk)->size();
+    if (!chunk_r) co_return false;
+    const auto& chunk = *chunk_r;
+    if (!chunk.has_value() || chunk->empty()) co_return false;
+    res.body().data = const_cast<std::uint8_t*>(chunk->data());  // buffer_body takes void*; only read
+    res.body().size = chunk->size();
     res.body().more = true;
     beast::get_lowest_layer(stream).expires_after(std::chrono::milliseconds(config.body_idle_timeout_ms));
     auto [ec, n] = co_await http::async_write(stream, sr, kTuple);
     (void)n;
     if (ec && ec != http::error::need_buffer) co_return false;
-    sent += static_cast<std::int64_t>((*chunk)->size());
+    sent += static_cast<std::int64_t>(chunk->size());
   }
   res.body().data = nullptr;
   res.body().size = 0;
@@ -366,7 +384,8 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream) {
       buffer.commit(n);
     }
     if (stopping) {
-      co_await WriteError(stream, 503, "shutting_down", "the server is shutting down; retry on another server");
+      co_await WriteError(stream, 503, "shutting_down",
+                          "the server is shutting down; retry on another server");
       co_return;
     }
     http::request_parser<http::buffer_body> parser;
@@ -379,12 +398,15 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream) {
     (void)n;
     if (ec) {
       if (watchdog.fired())
-        co_await WriteError(stream, 408, "timeout",
-                            "the request headers did not arrive within " + std::to_string(config.header_timeout_ms) + " ms");
+        co_await WriteError(
+            stream, 408, "timeout",
+            "the request headers did not arrive within " + std::to_string(config.header_timeout_ms) + " ms");
       else if (ec == http::error::header_limit)
-        co_await WriteError(stream, 431, "headers_too_large",
-                            "the request line and headers are over " + std::to_string(config.max_header_bytes) + " bytes");
-      else if (ec != http::error::end_of_stream && ec != asio::error::eof && ec != ssl::error::stream_truncated)
+        co_await WriteError(
+            stream, 431, "headers_too_large",
+            "the request line and headers are over " + std::to_string(config.max_header_bytes) + " bytes");
+      else if (ec != http::error::end_of_stream && ec != asio::error::eof &&
+               ec != ssl::error::stream_truncated)
         co_await WriteError(stream, 400, "bad_request", "malformed HTTP request: " + ec.message());
       co_return;
     }
@@ -435,7 +457,8 @@ asio::awaitable<void> HttpServer::Impl::Accept() {
           beast::tcp_stream tcp_stream(std::move(s));
           if (tls) {
             beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), *tls);
-            beast::get_lowest_layer(stream).expires_after(std::chrono::milliseconds(config.header_timeout_ms));
+            beast::get_lowest_layer(stream).expires_after(
+                std::chrono::milliseconds(config.header_timeout_ms));
             auto [hec] = co_await stream.async_handshake(ssl::stream_base::server, kTuple);
             if (!hec) co_await Serve(stream);
             // No TLS close_notify exchange: every response is length-delimited, so truncation
@@ -464,7 +487,8 @@ void HttpServer::Impl::BeginShutdown() {
   // Wait (on a detached thread) for requests in flight, then let the writer commit its queue.
   std::lock_guard lock(drain_mu);
   drain = std::thread([this] {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config.shutdown_grace_ms);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(config.shutdown_grace_ms);
     while (busy.load() > 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
     writer->Stop();
     io.stop();
@@ -481,7 +505,8 @@ void HttpServer::Run(bool handle_signals) {
     });
   }
   asio::co_spawn(s.io, s.Accept(), asio::detached);
-  int threads = s.config.threads > 0 ? s.config.threads : static_cast<int>(std::thread::hardware_concurrency());
+  int threads =
+      s.config.threads > 0 ? s.config.threads : static_cast<int>(std::thread::hardware_concurrency());
   if (threads < 1) threads = 1;
   std::vector<std::thread> pool;
   for (int i = 1; i < threads; ++i) pool.emplace_back([&s] { s.io.run(); });

@@ -36,7 +36,8 @@ bool IsLowerBase32Id(std::string_view id, char prefix) {
   if (id.size() != 27 || id[0] != prefix) return false;
   for (char c : id.substr(1)) {
     const char up = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    if (c != std::tolower(static_cast<unsigned char>(c)) || kCrockford.find(up) == std::string_view::npos) return false;
+    if (c != std::tolower(static_cast<unsigned char>(c)) || kCrockford.find(up) == std::string_view::npos)
+      return false;
   }
   return true;
 }
@@ -168,7 +169,8 @@ bool IsValidRecordId(std::string_view id) {
 }
 
 std::int64_t NowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 std::int64_t NowSeconds() { return NowMillis() / 1000; }

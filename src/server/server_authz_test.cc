@@ -24,11 +24,14 @@ TEST_P(AuthzTest, Matrix) {
   ApiUser doctor = ApprovedPractitioner(server, authority_a, "doctor-a");
   ApiUser doctor_b = ApprovedPractitioner(server, authority_b, "doctor-b");
   ApiUser pending = RegisterAndLogin(server, "practitioner", "hospital-a", PractitionerDetails("pending"));
-  ApiUser to_approve = RegisterAndLogin(server, "practitioner", "hospital-a", PractitionerDetails("to-approve"));
+  ApiUser to_approve =
+      RegisterAndLogin(server, "practitioner", "hospital-a", PractitionerDetails("to-approve"));
   ApiUser rejected = RegisterAndLogin(server, "practitioner", "hospital-a", PractitionerDetails("rejected"));
-  ASSERT_EQ(authority_a.Call("POST", "/v1/registrations/" + rejected.user_id + "/reject", {{"reason", "licence expired"}})
-                .status,
-            200);
+  ASSERT_EQ(
+      authority_a
+          .Call("POST", "/v1/registrations/" + rejected.user_id + "/reject", {{"reason", "licence expired"}})
+          .status,
+      200);
   ApiUser owner = RegisterAndLogin(server, "patient", "");
   ApiUser other_patient = RegisterAndLogin(server, "patient", "");
   const std::string pid = CreatePatient(doctor, &owner);
@@ -37,7 +40,8 @@ TEST_P(AuthzTest, Matrix) {
   ASSERT_EQ(PutRecord(doctor, pid, "to-delete", 1, "x").status, 201);
   auto post_key = [&](ApiUser& from, const ApiUser& to) {
     auto h = from.Auth();
-    auto r = from.http->Request("POST", "/v1/users/" + to.user_id + "/keys", "key-package", "application/octet-stream", h);
+    auto r = from.http->Request("POST", "/v1/users/" + to.user_id + "/keys", "key-package",
+                                "application/octet-stream", h);
     return r ? *r : client::HttpResponse{};
   };
   auto key_resp = post_key(authority_a, doctor);
@@ -58,15 +62,22 @@ TEST_P(AuthzTest, Matrix) {
       {"owner lists own records", [&] { return owner.Call("GET", rec).status; }, 200},
       {"owner fetches own record", [&] { return owner.Call("GET", rec + "/r1").status; }, 200},
       {"owner appends", [&] { return PutRecord(owner, pid, "r1", version++, "v").status; }, 201},
-      {"owner reads own audit", [&] { return owner.Call("GET", "/v1/patients/" + pid + "/audit").status; }, 200},
+      {"owner reads own audit", [&] { return owner.Call("GET", "/v1/patients/" + pid + "/audit").status; },
+       200},
       {"owner deletes own record", [&] { return owner.Call("DELETE", rec + "/to-delete").status; }, 200},
       // Another patient.
       {"other patient lists", [&] { return other_patient.Call("GET", rec).status; }, 403},
       {"other patient fetches", [&] { return other_patient.Call("GET", rec + "/r1").status; }, 403},
-      {"other patient appends", [&] { return PutRecord(other_patient, pid, "r1", version, "v").status; }, 403},
+      {"other patient appends", [&] { return PutRecord(other_patient, pid, "r1", version, "v").status; },
+       403},
       {"other patient deletes", [&] { return other_patient.Call("DELETE", rec + "/r1").status; }, 403},
-      {"other patient reads audit", [&] { return other_patient.Call("GET", "/v1/patients/" + pid + "/audit").status; }, 403},
-      {"patient creates a patient", [&] { return owner.Call("POST", "/v1/patients", {{"enrolment_code_sha256", std::string(64, 'a')}}).status; }, 403},
+      {"other patient reads audit",
+       [&] { return other_patient.Call("GET", "/v1/patients/" + pid + "/audit").status; }, 403},
+      {"patient creates a patient",
+       [&] {
+         return owner.Call("POST", "/v1/patients", {{"enrolment_code_sha256", std::string(64, 'a')}}).status;
+       },
+       403},
       {"patient lists registrations", [&] { return owner.Call("GET", "/v1/registrations").status; }, 403},
       // Approved practitioners (own hospital and another).
       {"approved doctor lists", [&] { return doctor.Call("GET", rec).status; }, 200},
@@ -74,43 +85,105 @@ TEST_P(AuthzTest, Matrix) {
       {"approved doctor appends", [&] { return PutRecord(doctor, pid, "r1", version++, "v").status; }, 201},
       {"other-hospital doctor fetches", [&] { return doctor_b.Call("GET", rec + "/r1").status; }, 200},
       {"approved doctor deletes", [&] { return doctor.Call("DELETE", rec + "/r1").status; }, 403},
-      {"approved doctor reads patient audit", [&] { return doctor.Call("GET", "/v1/patients/" + pid + "/audit").status; }, 403},
-      {"approved doctor creates patient", [&] { return doctor.Call("POST", "/v1/patients", {{"enrolment_code_sha256", std::string(64, 'b')}}).status; }, 201},
-      {"approved doctor approves a doctor", [&] { return doctor.Call("POST", "/v1/registrations/" + pending.user_id + "/approve", json::object()).status; }, 403},
-      {"doctor reads audit range", [&] { return doctor.Call("GET", "/v1/audit/entries?start=0&end=10").status; }, 403},
-      {"doctor enrols as patient", [&] { return doctor.Call("POST", "/v1/patients/" + other_pid + "/enrol", {{"code", "second-code-5678"}}).status; }, 403},
+      {"approved doctor reads patient audit",
+       [&] { return doctor.Call("GET", "/v1/patients/" + pid + "/audit").status; }, 403},
+      {"approved doctor creates patient",
+       [&] {
+         return doctor.Call("POST", "/v1/patients", {{"enrolment_code_sha256", std::string(64, 'b')}}).status;
+       },
+       201},
+      {"approved doctor approves a doctor",
+       [&] {
+         return doctor.Call("POST", "/v1/registrations/" + pending.user_id + "/approve", json::object())
+             .status;
+       },
+       403},
+      {"doctor reads audit range",
+       [&] { return doctor.Call("GET", "/v1/audit/entries?start=0&end=10").status; }, 403},
+      {"doctor enrols as patient",
+       [&] {
+         return doctor.Call("POST", "/v1/patients/" + other_pid + "/enrol", {{"code", "second-code-5678"}})
+             .status;
+       },
+       403},
       // Pending and rejected practitioners.
       {"pending doctor lists", [&] { return pending.Call("GET", rec).status; }, 403},
       {"pending doctor fetches", [&] { return pending.Call("GET", rec + "/r1").status; }, 403},
       {"pending doctor appends", [&] { return PutRecord(pending, pid, "r1", version, "v").status; }, 403},
-      {"pending doctor creates patient", [&] { return pending.Call("POST", "/v1/patients", {{"enrolment_code_sha256", std::string(64, 'c')}}).status; }, 403},
-      {"pending doctor reads own account", [&] { return pending.Call("GET", "/v1/accounts/me").status; }, 200},
+      {"pending doctor creates patient",
+       [&] {
+         return pending.Call("POST", "/v1/patients", {{"enrolment_code_sha256", std::string(64, 'c')}})
+             .status;
+       },
+       403},
+      {"pending doctor reads own account", [&] { return pending.Call("GET", "/v1/accounts/me").status; },
+       200},
       {"pending doctor fetches mailbox", [&] { return pending.Call("GET", "/v1/keys").status; }, 403},
       {"rejected doctor fetches", [&] { return rejected.Call("GET", rec + "/r1").status; }, 403},
       {"rejected doctor lists", [&] { return rejected.Call("GET", rec).status; }, 403},
       // Authority admins.
       {"authority admin lists records", [&] { return authority_a.Call("GET", rec).status; }, 403},
       {"authority admin fetches", [&] { return authority_a.Call("GET", rec + "/r1").status; }, 403},
-      {"authority admin lists registrations", [&] { return authority_a.Call("GET", "/v1/registrations").status; }, 200},
-      {"authority admin approves own-org doctor", [&] { return authority_a.Call("POST", "/v1/registrations/" + to_approve.user_id + "/approve", json::object()).status; }, 200},
-      {"other-org admin approves", [&] { return authority_b.Call("POST", "/v1/registrations/" + pending.user_id + "/approve", json::object()).status; }, 403},
-      {"authority admin approves an admin", [&] { return authority_a.Call("POST", "/v1/registrations/" + authority_pending2.user_id + "/approve", json::object()).status; }, 403},
-      {"pending admin lists registrations", [&] { return authority_pending.Call("GET", "/v1/registrations").status; }, 403},
-      {"pending admin approves a doctor", [&] { return authority_pending.Call("POST", "/v1/registrations/" + pending.user_id + "/approve", json::object()).status; }, 403},
+      {"authority admin lists registrations",
+       [&] { return authority_a.Call("GET", "/v1/registrations").status; }, 200},
+      {"authority admin approves own-org doctor",
+       [&] {
+         return authority_a
+             .Call("POST", "/v1/registrations/" + to_approve.user_id + "/approve", json::object())
+             .status;
+       },
+       200},
+      {"other-org admin approves",
+       [&] {
+         return authority_b.Call("POST", "/v1/registrations/" + pending.user_id + "/approve", json::object())
+             .status;
+       },
+       403},
+      {"authority admin approves an admin",
+       [&] {
+         return authority_a
+             .Call("POST", "/v1/registrations/" + authority_pending2.user_id + "/approve", json::object())
+             .status;
+       },
+       403},
+      {"pending admin lists registrations",
+       [&] { return authority_pending.Call("GET", "/v1/registrations").status; }, 403},
+      {"pending admin approves a doctor",
+       [&] {
+         return authority_pending
+             .Call("POST", "/v1/registrations/" + pending.user_id + "/approve", json::object())
+             .status;
+       },
+       403},
       // Key mailbox.
       {"authority posts key to approved doctor", [&] { return post_key(authority_a, doctor).status; }, 201},
       {"authority posts key to pending doctor", [&] { return post_key(authority_a, pending).status; }, 403},
       {"doctor posts a key", [&] { return post_key(doctor, doctor_b).status; }, 403},
       {"patient posts key to a patient", [&] { return post_key(owner, other_patient).status; }, 201},
       {"patient posts key to a doctor", [&] { return post_key(owner, doctor).status; }, 403},
-      {"recipient fetches own package", [&] { return doctor.Call("GET", "/v1/keys/" + package).status; }, 200},
-      {"someone else fetches the package", [&] { return doctor_b.Call("GET", "/v1/keys/" + package).status; }, 404},
+      {"recipient fetches own package", [&] { return doctor.Call("GET", "/v1/keys/" + package).status; },
+       200},
+      {"someone else fetches the package", [&] { return doctor_b.Call("GET", "/v1/keys/" + package).status; },
+       404},
       // Server admin.
       {"server admin lists records", [&] { return admin.Call("GET", rec).status; }, 403},
-      {"server admin reads audit range", [&] { return admin.Call("GET", "/v1/audit/entries?start=0&end=10").status; }, 200},
-      {"server admin lists admin registrations", [&] { return admin.Call("GET", "/v1/registrations").status; }, 200},
-      {"server admin approves a doctor", [&] { return admin.Call("POST", "/v1/registrations/" + pending.user_id + "/approve", json::object()).status; }, 403},
-      {"server admin approves an admin", [&] { return admin.Call("POST", "/v1/registrations/" + authority_pending.user_id + "/approve", json::object()).status; }, 200},
+      {"server admin reads audit range",
+       [&] { return admin.Call("GET", "/v1/audit/entries?start=0&end=10").status; }, 200},
+      {"server admin lists admin registrations",
+       [&] { return admin.Call("GET", "/v1/registrations").status; }, 200},
+      {"server admin approves a doctor",
+       [&] {
+         return admin.Call("POST", "/v1/registrations/" + pending.user_id + "/approve", json::object())
+             .status;
+       },
+       403},
+      {"server admin approves an admin",
+       [&] {
+         return admin
+             .Call("POST", "/v1/registrations/" + authority_pending.user_id + "/approve", json::object())
+             .status;
+       },
+       200},
       // No session.
       {"anonymous lists", [&] { return anonymous.Call("GET", rec).status; }, 401},
       {"anonymous fetches", [&] { return anonymous.Call("GET", rec + "/r1").status; }, 401},
@@ -122,7 +195,9 @@ TEST_P(AuthzTest, Matrix) {
 
   // The newly approved doctor now reads; the approval of a decided registration conflicts.
   EXPECT_EQ(to_approve.Call("GET", rec).status, 200);
-  EXPECT_EQ(authority_a.Call("POST", "/v1/registrations/" + to_approve.user_id + "/approve", json::object()).status, 409);
+  EXPECT_EQ(
+      authority_a.Call("POST", "/v1/registrations/" + to_approve.user_id + "/approve", json::object()).status,
+      409);
   // The denied attempts are in the owner's audit view.
   const json audit = Parse(owner.Call("GET", "/v1/patients/" + pid + "/audit"));
   int denied = 0;

@@ -51,7 +51,8 @@ class BadInputTest : public ::testing::Test {
     }
   }
 
-  client::HttpResponse Post(const std::string& path, const std::string& body, const std::string& type = "application/json") {
+  client::HttpResponse Post(const std::string& path, const std::string& body,
+                            const std::string& type = "application/json") {
     auto c = server_->Client();
     auto r = c->Request("POST", path, body, type);
     EXPECT_TRUE(r.has_value());
@@ -70,36 +71,44 @@ TEST_F(BadInputTest, MalformedAndWrongTypedJson) {
   ExpectError(Post("/v1/accounts", "[1,2,3]"), 400, "bad_json");
   ExpectError(Post("/v1/accounts", "\"just a string\""), 400, "bad_json");
   ExpectError(Post("/v1/accounts", std::string("{\"role\":\"patient\"\0}", 18)), 400, "bad_json");
-  ExpectError(Post("/v1/accounts", R"({"role": 5, "identity_key": "aa", "delivery_key": "bb"})"), 400, "bad_field");
-  ExpectError(Post("/v1/accounts", R"({"role": "patient", "identity_key": 7, "delivery_key": "bb"})"), 400, "bad_field");
-  ExpectError(Post("/v1/accounts", R"({"role": "patient", "identity_key": "zz", "delivery_key": "bb"})"), 400, "bad_field");
-  ExpectError(Post("/v1/accounts", R"({"role": "wizard", "identity_key": "aa", "delivery_key": "bb"})"), 400, "bad_field");
-  ExpectError(Post("/v1/accounts", R"({"role": "patient", "identity_key": ")" + kKey64 + R"(", "delivery_key": ")" +
-                                       kKey64 + R"(", "surprise": 1})"),
+  ExpectError(Post("/v1/accounts", R"({"role": 5, "identity_key": "aa", "delivery_key": "bb"})"), 400,
+              "bad_field");
+  ExpectError(Post("/v1/accounts", R"({"role": "patient", "identity_key": 7, "delivery_key": "bb"})"), 400,
+              "bad_field");
+  ExpectError(Post("/v1/accounts", R"({"role": "patient", "identity_key": "zz", "delivery_key": "bb"})"), 400,
+              "bad_field");
+  ExpectError(Post("/v1/accounts", R"({"role": "wizard", "identity_key": "aa", "delivery_key": "bb"})"), 400,
+              "bad_field");
+  ExpectError(Post("/v1/accounts", R"({"role": "patient", "identity_key": ")" + kKey64 +
+                                       R"(", "delivery_key": ")" + kKey64 + R"(", "surprise": 1})"),
               400, "bad_field");
-  ExpectError(Post("/v1/accounts", R"({"role": "patient", "identity_key": ")" + kKey64 + R"(", "delivery_key": ")" +
-                                       kKey64 + R"(", "details": "not an object"})"),
-              400, "bad_field");
+  ExpectError(
+      Post("/v1/accounts", R"({"role": "patient", "identity_key": ")" + kKey64 + R"(", "delivery_key": ")" +
+                               kKey64 + R"(", "details": "not an object"})"),
+      400, "bad_field");
   ExpectError(Post("/v1/auth/challenge", R"({"user_id": ["u"]})"), 400, "bad_field");
-  ExpectError(Post("/v1/auth/login", json{{"user_id", patient_.user_id}, {"challenge", 1}, {"signature", ""}}.dump()),
-              400, "bad_field");
+  ExpectError(
+      Post("/v1/auth/login", json{{"user_id", patient_.user_id}, {"challenge", 1}, {"signature", ""}}.dump()),
+      400, "bad_field");
 }
 
 TEST_F(BadInputTest, MissingFields) {
   ExpectError(Post("/v1/accounts", "{}"), 400, "missing_field");
   ExpectError(Post("/v1/accounts", R"({"role": "patient"})"), 400, "missing_field");
-  ExpectError(Post("/v1/accounts", R"({"role": "patient", "identity_key": ")" + kKey64 + R"("})"), 400, "missing_field");
+  ExpectError(Post("/v1/accounts", R"({"role": "patient", "identity_key": ")" + kKey64 + R"("})"), 400,
+              "missing_field");
   // Practitioners need organisation and the licence details.
-  ExpectError(Post("/v1/accounts", R"({"role": "practitioner", "identity_key": ")" + kKey64 + R"(", "delivery_key": ")" +
-                                       kKey64 + R"("})"),
+  ExpectError(Post("/v1/accounts", R"({"role": "practitioner", "identity_key": ")" + kKey64 +
+                                       R"(", "delivery_key": ")" + kKey64 + R"("})"),
               400, "missing_field");
-  ExpectError(Post("/v1/accounts", R"({"role": "practitioner", "organisation": "h", "identity_key": ")" + kKey64 +
-                                       R"(", "delivery_key": ")" + kKey64 + R"(", "details": {"name": "x"}})"),
-              400, "missing_field");
+  ExpectError(
+      Post("/v1/accounts", R"({"role": "practitioner", "organisation": "h", "identity_key": ")" + kKey64 +
+                               R"(", "delivery_key": ")" + kKey64 + R"(", "details": {"name": "x"}})"),
+      400, "missing_field");
   ExpectError(Post("/v1/auth/challenge", "{}"), 400, "missing_field");
   ExpectError(Post("/v1/auth/login", json{{"user_id", patient_.user_id}}.dump()), 400, "missing_field");
-  ExpectError(authority_.Call("POST", "/v1/registrations/" + doctor_.user_id + "/reject", json::object()), 400,
-              "missing_field");
+  ExpectError(authority_.Call("POST", "/v1/registrations/" + doctor_.user_id + "/reject", json::object()),
+              400, "missing_field");
   ExpectError(doctor_.Call("POST", "/v1/patients", json::object()), 400, "missing_field");
 }
 
@@ -107,7 +116,8 @@ TEST_F(BadInputTest, WrongContentType) {
   ExpectError(Post("/v1/accounts", "{}", "text/plain"), 415, "unsupported_media_type");
   auto h = doctor_.Auth();
   h.emplace_back("X-CipherChart-Section", "notes");
-  auto r = doctor_.http->Request("PUT", "/v1/patients/" + pid_ + "/records/r/versions/1", "x", "application/json", h);
+  auto r = doctor_.http->Request("PUT", "/v1/patients/" + pid_ + "/records/r/versions/1", "x",
+                                 "application/json", h);
   ExpectError(*r, 415, "unsupported_media_type");
 }
 
@@ -117,7 +127,8 @@ TEST_F(BadInputTest, OversizedBodiesAndHeaders) {
   auto c = server_->Client();
   const std::string big_head = "POST /v1/users/" + doctor_.user_id +
                                "/keys HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
-                               "Authorization: Bearer " + authority_.token + "\r\nContent-Length: 999999999\r\n\r\n";
+                               "Authorization: Bearer " +
+                               authority_.token + "\r\nContent-Length: 999999999\r\n\r\n";
   auto raw = c->SendRaw(big_head, 2000);
   ASSERT_TRUE(raw.has_value());
   EXPECT_NE(raw->find("413"), std::string::npos) << *raw;
@@ -131,10 +142,11 @@ TEST_F(BadInputTest, OversizedBodiesAndHeaders) {
 
 TEST_F(BadInputTest, TruncatedUploadLeavesNothingVisible) {
   auto c = server_->Client();
-  const std::string head = "PUT /v1/patients/" + pid_ +
-                           "/records/cut/versions/1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
-                           "X-CipherChart-Section: notes\r\nAuthorization: Bearer " + doctor_.token +
-                           "\r\nContent-Length: 100000\r\n\r\n";
+  const std::string head =
+      "PUT /v1/patients/" + pid_ +
+      "/records/cut/versions/1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+      "X-CipherChart-Section: notes\r\nAuthorization: Bearer " +
+      doctor_.token + "\r\nContent-Length: 100000\r\n\r\n";
   // Half the body, then the client goes away (SendRaw closes after its read timeout).
   auto raw = c->SendRaw(head + std::string(50'000, 'z'), 300);
   ASSERT_TRUE(raw.has_value());
@@ -154,10 +166,11 @@ TEST_F(BadInputTest, SlowClientsTimeOut) {
   EXPECT_NE(raw->find("timeout"), std::string::npos);
   // A body that stalls: 408 too.
   auto c2 = server_->Client();
-  const std::string head = "PUT /v1/patients/" + pid_ +
-                           "/records/slow/versions/1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
-                           "X-CipherChart-Section: notes\r\nAuthorization: Bearer " + doctor_.token +
-                           "\r\nContent-Length: 1000\r\n\r\n";
+  const std::string head =
+      "PUT /v1/patients/" + pid_ +
+      "/records/slow/versions/1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+      "X-CipherChart-Section: notes\r\nAuthorization: Bearer " +
+      doctor_.token + "\r\nContent-Length: 1000\r\n\r\n";
   auto raw2 = c2->SendRaw(head + "partial", 3000);
   ASSERT_TRUE(raw2.has_value());
   EXPECT_NE(raw2->find("408"), std::string::npos) << *raw2;
@@ -180,11 +193,16 @@ TEST_F(BadInputTest, InvalidExpiredAndReplayedTokensAndChallenges) {
   ApiUser u;
   u.http = server_->Client();
   u.key.emplace(*envelope::Ed25519SigningKey::Generate());
-  auto reg = Post("/v1/accounts", json{{"role", "patient"}, {"identity_key", ToHex(u.key->public_key())},
-                                       {"delivery_key", kKey64}}.dump());
+  auto reg =
+      Post("/v1/accounts",
+           json{{"role", "patient"}, {"identity_key", ToHex(u.key->public_key())}, {"delivery_key", kKey64}}
+               .dump());
   ASSERT_EQ(reg.status, 201);
   u.user_id = Parse(reg)["user_id"];
-  auto challenge = [&] { return Parse(Post("/v1/auth/challenge", json{{"user_id", u.user_id}}.dump()))["challenge"].get<std::string>(); };
+  auto challenge = [&] {
+    return Parse(Post("/v1/auth/challenge", json{{"user_id", u.user_id}}.dump()))["challenge"]
+        .get<std::string>();
+  };
   auto sign = [&](const std::string& nonce_hex, const std::string& uid) {
     auto nonce = FixedFromHex<32>(nonce_hex);
     std::string msg = "CIPHERCHART-LOGIN-V1";
@@ -193,24 +211,30 @@ TEST_F(BadInputTest, InvalidExpiredAndReplayedTokensAndChallenges) {
     return ToHex(*u.key->Sign(std::span(reinterpret_cast<const std::uint8_t*>(msg.data()), msg.size())));
   };
   const std::string nonce = challenge();
-  const std::string login = json{{"user_id", u.user_id}, {"challenge", nonce}, {"signature", sign(nonce, u.user_id)}}.dump();
+  const std::string login =
+      json{{"user_id", u.user_id}, {"challenge", nonce}, {"signature", sign(nonce, u.user_id)}}.dump();
   EXPECT_EQ(Post("/v1/auth/login", login).status, 201);
   ExpectError(Post("/v1/auth/login", login), 401, "bad_challenge");
   // A signature over another user id, and a signature by another key.
   const std::string n2 = challenge();
-  ExpectError(Post("/v1/auth/login", json{{"user_id", u.user_id}, {"challenge", n2},
-                                          {"signature", sign(n2, patient_.user_id)}}.dump()),
-              401, "bad_signature");
+  ExpectError(
+      Post("/v1/auth/login",
+           json{{"user_id", u.user_id}, {"challenge", n2}, {"signature", sign(n2, patient_.user_id)}}.dump()),
+      401, "bad_signature");
   // A challenge issued for one user cannot log in another.
   const std::string n3 = challenge();
-  ExpectError(Post("/v1/auth/login", json{{"user_id", patient_.user_id}, {"challenge", n3},
-                                          {"signature", sign(n3, patient_.user_id)}}.dump()),
-              401, "bad_challenge");
+  ExpectError(
+      Post("/v1/auth/login",
+           json{{"user_id", patient_.user_id}, {"challenge", n3}, {"signature", sign(n3, patient_.user_id)}}
+               .dump()),
+      401, "bad_challenge");
   // An expired challenge (ttl 1 s here) and an expired session (ttl 2 s).
   const std::string n4 = challenge();
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-  ExpectError(Post("/v1/auth/login", json{{"user_id", u.user_id}, {"challenge", n4}, {"signature", sign(n4, u.user_id)}}.dump()),
-              401, "bad_challenge");
+  ExpectError(
+      Post("/v1/auth/login",
+           json{{"user_id", u.user_id}, {"challenge", n4}, {"signature", sign(n4, u.user_id)}}.dump()),
+      401, "bad_challenge");
   ExpectError(call_with("Bearer " + patient_.token), 401, "expired_token");
   // Logout kills a token at once.
   Login(patient_);
@@ -224,8 +248,9 @@ TEST_F(BadInputTest, UnknownIdsAndRoutes) {
   ExpectError(doctor_.Call("GET", "/v1/patients/" + pid_ + "/records/nope"), 404, "not_found");
   ExpectError(doctor_.Call("GET", "/v1/patients/" + pid_ + "/records/nope/versions/3"), 404, "not_found");
   ExpectError(doctor_.Call("GET", "/v1/keys/k00000000000000000000000000"), 404, "not_found");
-  ExpectError(authority_.Call("POST", "/v1/registrations/u00000000000000000000000000/approve", json::object()), 404,
-              "not_found");
+  ExpectError(
+      authority_.Call("POST", "/v1/registrations/u00000000000000000000000000/approve", json::object()), 404,
+      "not_found");
   ExpectError(doctor_.Call("GET", "/v1/nothing-here"), 404, "not_found");
   ExpectError(doctor_.Call("GET", "/v2/patients"), 404, "not_found");
   ExpectError(doctor_.Call("DELETE", "/v1/accounts/me"), 405, "method_not_allowed");
@@ -236,16 +261,18 @@ TEST_F(BadInputTest, UnknownIdsAndRoutes) {
   ExpectError(doctor_.Call("GET", "/v1/patients/" + wrong_check + "/records"), 400, "bad_path");
   ExpectError(doctor_.Call("GET", "/v1/patients/" + pid_ + "/records/r/versions/0"), 400, "bad_path");
   ExpectError(doctor_.Call("GET", "/v1/patients/" + pid_ + "/records/r/versions/-1"), 400, "bad_path");
-  ExpectError(doctor_.Call("GET", "/v1/patients/" + pid_ + "/records/r/versions/99999999999999999999"), 400, "bad_path");
+  ExpectError(doctor_.Call("GET", "/v1/patients/" + pid_ + "/records/r/versions/99999999999999999999"), 400,
+              "bad_path");
   ExpectError(doctor_.Call("GET", "/v1/audit/inclusion?index=5"), 400, "bad_request");
   ExpectError(doctor_.Call("GET", "/v1/audit/inclusion?index=999999&tree_size=9999999"), 400, "bad_request");
   ExpectError(doctor_.Call("GET", "/v1/audit/consistency?first=9&second=2"), 400, "bad_request");
 }
 
 TEST_F(BadInputTest, PathTricks) {
-  for (const std::string& path : std::vector<std::string>{"/v1/patients/../accounts/me", "/v1//accounts/me", "/v1/accounts/me/", "/v1/%2e%2e/accounts/me",
-        "/v1/patients/" + pid_ + "/records/..", "/v1/patients/" + pid_ + "/records/.%2f..",
-        "/v1/accounts/me?x=1&x=2", "/v1/./accounts/me", "/v1/accounts\\me"}) {
+  for (const std::string& path : std::vector<std::string>{
+           "/v1/patients/../accounts/me", "/v1//accounts/me", "/v1/accounts/me/", "/v1/%2e%2e/accounts/me",
+           "/v1/patients/" + pid_ + "/records/..", "/v1/patients/" + pid_ + "/records/.%2f..",
+           "/v1/accounts/me?x=1&x=2", "/v1/./accounts/me", "/v1/accounts\\me"}) {
     ExpectError(doctor_.Call("GET", path), 400, "bad_path");
   }
   auto raw = server_->Client()->SendRaw("GET v1/accounts/me HTTP/1.1\r\nHost: x\r\n\r\n", 1000);
@@ -257,8 +284,13 @@ TEST_F(BadInputTest, PathTricks) {
 }
 
 TEST_F(BadInputTest, SqlMetacharactersInEveryStringField) {
-  const std::vector<std::string> nasty = {"'; DROP TABLE accounts; --", "\" OR \"1\"=\"1", "Robert'); DELETE FROM records;--",
-                                          "\\x00\\'", "ünïcödé ✓ 🩺", "%s%n%x", "$1 $$ ;"};
+  const std::vector<std::string> nasty = {"'; DROP TABLE accounts; --",
+                                          "\" OR \"1\"=\"1",
+                                          "Robert'); DELETE FROM records;--",
+                                          "\\x00\\'",
+                                          "ünïcödé ✓ 🩺",
+                                          "%s%n%x",
+                                          "$1 $$ ;"};
   int meta_version = 0;
   for (const auto& s : nasty) {
     // Organisation and details of a registration round-trip verbatim.
@@ -269,7 +301,8 @@ TEST_F(BadInputTest, SqlMetacharactersInEveryStringField) {
     EXPECT_EQ(me["details"]["licence"], "LIC-" + s);
     // A rejection reason.
     ApiUser org_admin = ApprovedAuthorityAdmin(*server_, admin_, s);
-    EXPECT_EQ(org_admin.Call("POST", "/v1/registrations/" + d.user_id + "/reject", {{"reason", s}}).status, 200);
+    EXPECT_EQ(org_admin.Call("POST", "/v1/registrations/" + d.user_id + "/reject", {{"reason", s}}).status,
+              200);
     EXPECT_EQ(Parse(d.Call("GET", "/v1/accounts/me"))["decision_reason"], s);
     // Section and policy headers (ASCII-safe ones: header values are bytes, not UTF-8 text).
     if (s.find_first_of("\\%$'\"") != std::string::npos) {

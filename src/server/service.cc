@@ -40,19 +40,26 @@ HttpReply JsonReply(int status, const json& body) {
 
 std::string_view RoleName(Role role) {
   switch (role) {
-    case Role::kPatient: return "patient";
-    case Role::kPractitioner: return "practitioner";
-    case Role::kAuthorityAdmin: return "authority-admin";
-    case Role::kServerAdmin: return "server-admin";
+    case Role::kPatient:
+      return "patient";
+    case Role::kPractitioner:
+      return "practitioner";
+    case Role::kAuthorityAdmin:
+      return "authority-admin";
+    case Role::kServerAdmin:
+      return "server-admin";
   }
   return "unknown";
 }
 
 std::string_view StateName(ApprovalState s) {
   switch (s) {
-    case ApprovalState::kPending: return "pending";
-    case ApprovalState::kApproved: return "approved";
-    case ApprovalState::kRejected: return "rejected";
+    case ApprovalState::kPending:
+      return "pending";
+    case ApprovalState::kApproved:
+      return "approved";
+    case ApprovalState::kRejected:
+      return "rejected";
   }
   return "unknown";
 }
@@ -81,8 +88,9 @@ struct Fields {
     }
     const auto& s = it->get_ref<const std::string&>();
     if (s.size() > max_len) {
-      *fail = ErrorReply(400, "bad_field",
-                         std::string("field '") + name + "': longer than " + std::to_string(max_len) + " bytes");
+      *fail =
+          ErrorReply(400, "bad_field",
+                     std::string("field '") + name + "': longer than " + std::to_string(max_len) + " bytes");
       return std::nullopt;
     }
     return s;
@@ -94,8 +102,9 @@ struct Fields {
     if (!s) return std::nullopt;
     auto v = FixedFromHex<N>(*s);
     if (!v)
-      *fail = ErrorReply(400, "bad_field",
-                         std::string("field '") + name + "': expected " + std::to_string(N) + " bytes as hex");
+      *fail =
+          ErrorReply(400, "bad_field",
+                     std::string("field '") + name + "': expected " + std::to_string(N) + " bytes as hex");
     return v;
   }
 };
@@ -195,8 +204,8 @@ json AccountJson(const Account& a) {
 }
 
 json RecordJson(const RecordMeta& m) {
-  return {{"record_id", m.record_id}, {"version", m.version},       {"section", m.section},
-          {"policy", m.policy},       {"author_id", m.author_id},   {"size", m.size},
+  return {{"record_id", m.record_id},  {"version", m.version},       {"section", m.section},
+          {"policy", m.policy},        {"author_id", m.author_id},   {"size", m.size},
           {"sha256", ToHex(m.sha256)}, {"created_at", m.created_at}, {"tombstone", m.tombstone}};
 }
 
@@ -254,7 +263,8 @@ asio::awaitable<Result<std::string>> Service::ReadJsonBody(const HttpRequest& re
     co_return Fail(ErrorCode::kInvalidArgument, "content type");
   }
   if (req.content_length && static_cast<std::int64_t>(*req.content_length) > config_.max_json_body) {
-    fail = ErrorReply(413, "too_large", "JSON bodies are limited to " + std::to_string(config_.max_json_body) + " bytes");
+    fail = ErrorReply(413, "too_large",
+                      "JSON bodies are limited to " + std::to_string(config_.max_json_body) + " bytes");
     co_return Fail(ErrorCode::kInvalidArgument, "too large");
   }
   std::string text;
@@ -286,12 +296,13 @@ Result<std::optional<Account>> Service::CachedAccount(const std::string& user_id
   }
   auto a = store_.GetAccount(user_id);
   if (!a) return std::unexpected(a.error());
-  if (*a) {
+  const std::optional<Account>& found = *a;
+  if (found.has_value()) {
     std::lock_guard lock(cache_mu_);
     if (accounts_.size() > 100'000) accounts_.clear();
-    accounts_[user_id] = {**a, now + config_.account_cache_ms};
+    accounts_[user_id] = {*found, now + config_.account_cache_ms};
   }
-  return *a;
+  return found;
 }
 
 void Service::ForgetAccount(const std::string& user_id) {
@@ -322,7 +333,8 @@ Result<std::optional<Service::Principal>> Service::Authenticate(const HttpReques
   std::optional<Session> session;
   {
     std::lock_guard lock(cache_mu_);
-    if (auto it = sessions_.find(key); it != sessions_.end() && it->second.until_ms > now) session = it->second.session;
+    if (auto it = sessions_.find(key); it != sessions_.end() && it->second.until_ms > now)
+      session = it->second.session;
   }
   if (!session) {
     auto s = store_.GetSession(*hash);
@@ -345,12 +357,13 @@ Result<std::optional<Service::Principal>> Service::Authenticate(const HttpReques
   }
   auto account = CachedAccount(session->user_id);
   if (!account) return std::unexpected(account.error());
-  if (!*account) {
+  std::optional<Account>& found = *account;
+  if (!found.has_value()) {
     fail = ErrorReply(401, "bad_token", "the token's account no longer exists");
     return std::nullopt;
   }
   Principal p;
-  p.account = std::move(**account);
+  p.account = std::move(*found);
   p.token_hash = *hash;
   return p;
 }
@@ -408,7 +421,8 @@ asio::awaitable<HttpReply> Service::Dispatch(const HttpRequest& req, BodySource&
   if (s.size() == 2 && s[1] == "server") {
     route.name = "/v1/server";
     if (m != "GET") co_return method_not_allowed("GET");
-    co_return JsonReply(200, {{"audit_key", ToHex(writer_.public_key())}, {"version", kVersion},
+    co_return JsonReply(200, {{"audit_key", ToHex(writer_.public_key())},
+                              {"version", kVersion},
                               {"backend", store_.BackendName()}});
   }
   if (s.size() == 2 && s[1] == "accounts") {
@@ -432,8 +446,9 @@ asio::awaitable<HttpReply> Service::Dispatch(const HttpRequest& req, BodySource&
   HttpReply fail;
   auto who = Authenticate(req, fail);
   if (!who) co_return ErrorReply(500, "internal", "internal error");
-  if (!*who) co_return fail;
-  const Principal& p = **who;
+  const std::optional<Principal>& principal = *who;
+  if (!principal.has_value()) co_return fail;
+  const Principal& p = *principal;
 
   if (s.size() == 3 && s[1] == "auth" && s[2] == "logout") {
     route.name = "/v1/auth/logout";
@@ -531,7 +546,8 @@ asio::awaitable<HttpReply> Service::Dispatch(const HttpRequest& req, BodySource&
 }
 
 HttpReply Service::Health() {
-  return JsonReply(200, {{"status", "ok"}, {"backend", store_.BackendName()}, {"audit_size", writer_.size()}});
+  return JsonReply(200,
+                   {{"status", "ok"}, {"backend", store_.BackendName()}, {"audit_size", writer_.size()}});
 }
 
 asio::awaitable<HttpReply> Service::Register(const HttpRequest& req, BodySource& body) {
@@ -549,9 +565,12 @@ asio::awaitable<HttpReply> Service::Register(const HttpRequest& req, BodySource&
   auto role_name = f.Str("role", true, 32);
   if (!role_name) co_return fail;
   Account a;
-  if (*role_name == "patient") a.role = Role::kPatient;
-  else if (*role_name == "practitioner") a.role = Role::kPractitioner;
-  else if (*role_name == "authority-admin") a.role = Role::kAuthorityAdmin;
+  if (*role_name == "patient")
+    a.role = Role::kPatient;
+  else if (*role_name == "practitioner")
+    a.role = Role::kPractitioner;
+  else if (*role_name == "authority-admin")
+    a.role = Role::kAuthorityAdmin;
   else if (*role_name == "server-admin")
     co_return ErrorReply(403, "forbidden", "server admins are created with 'cipherchart server add-admin'");
   else
@@ -578,21 +597,25 @@ asio::awaitable<HttpReply> Service::Register(const HttpRequest& req, BodySource&
   if (a.role == Role::kPractitioner) {
     for (const char* k : {"name", "licence", "practice_start", "practice_end"}) {
       const auto it = details.find(k);
-      if (it == details.end()) co_return ErrorReply(400, "missing_field", std::string("field 'details.") + k + "' is required for practitioners");
+      if (it == details.end())
+        co_return ErrorReply(400, "missing_field",
+                             std::string("field 'details.") + k + "' is required for practitioners");
       if (!it->is_string() || it->get_ref<const std::string&>().empty())
-        co_return ErrorReply(400, "bad_field", std::string("field 'details.") + k + "': expected a non-empty string");
+        co_return ErrorReply(400, "bad_field",
+                             std::string("field 'details.") + k + "': expected a non-empty string");
     }
   }
   a.details_json = details.dump();
-  if (a.details_json.size() > 16 * 1024) co_return ErrorReply(400, "bad_field", "field 'details': over 16 KiB");
+  if (a.details_json.size() > 16 * 1024)
+    co_return ErrorReply(400, "bad_field", "field 'details': over 16 KiB");
   if (auto pw = f.Str("password", false, 1024); pw) {
     if (pw->size() < 8) co_return ErrorReply(400, "bad_field", "field 'password': at least 8 bytes");
     std::array<std::uint8_t, 16> salt{};
     if (RAND_bytes(salt.data(), salt.size()) != 1) co_return ErrorReply(500, "internal", "internal error");
     // OWASP's minimum Argon2id setting (19 MiB, 2 passes): logins are rare next to reads.
     char encoded[256];
-    const int rc = argon2id_hash_encoded(2, 19 * 1024, 1, pw->data(), pw->size(), salt.data(), salt.size(), 32,
-                                         encoded, sizeof encoded);
+    const int rc = argon2id_hash_encoded(2, 19 * 1024, 1, pw->data(), pw->size(), salt.data(), salt.size(),
+                                         32, encoded, sizeof encoded);
     if (rc != ARGON2_OK) co_return ErrorReply(500, "internal", "internal error");
     a.password_hash = encoded;
   } else if (!fail.body.empty()) {
@@ -626,7 +649,8 @@ asio::awaitable<HttpReply> Service::NewChallenge(const HttpRequest& req, BodySou
   if (!uid) co_return fail;
   if (!IsValidUserId(*uid)) co_return ErrorReply(400, "bad_field", "field 'user_id': not a user id");
   Challenge c;
-  if (RAND_bytes(c.nonce.data(), c.nonce.size()) != 1) co_return ErrorReply(500, "internal", "internal error");
+  if (RAND_bytes(c.nonce.data(), c.nonce.size()) != 1)
+    co_return ErrorReply(500, "internal", "internal error");
   c.user_id = *uid;
   c.expires_at = NowSeconds() + config_.challenge_ttl_s;
   AuditedWriter::Request w;
@@ -663,32 +687,38 @@ asio::awaitable<HttpReply> Service::Login(const HttpRequest& req, BodySource& bo
   };
   if (auto r = co_await Commit(std::move(w)); !r) co_return ErrorReply(500, "internal", "internal error");
   const auto now = NowSeconds();
-  if (!*consumed || (*consumed)->user_id != *uid) {
+  const std::optional<Challenge>& challenge = *consumed;
+  if (!challenge.has_value() || challenge->user_id != *uid) {
     LogDetached({NowMillis(), *uid, "login", "", "", "denied:401"});
     co_return ErrorReply(401, "bad_challenge", "the challenge is unknown, already used, or for another user");
   }
-  if ((*consumed)->expires_at < now) {
+  if (challenge->expires_at < now) {
     LogDetached({NowMillis(), *uid, "login", "", "", "denied:401"});
     co_return ErrorReply(401, "bad_challenge", "the challenge expired; ask for a new one");
   }
-  auto account = store_.GetAccount(*uid);
-  if (!account) co_return ErrorReply(500, "internal", "internal error");
+  auto account_r = store_.GetAccount(*uid);
+  if (!account_r) co_return ErrorReply(500, "internal", "internal error");
+  const std::optional<Account>& account = *account_r;
   std::string message(kLoginContext);
   message.append(reinterpret_cast<const char*>(nonce->data()), nonce->size());
   message += *uid;
   const bool sig_ok =
-      *account && envelope::Ed25519Verify(
-                      (*account)->identity_key,
-                      std::span(reinterpret_cast<const std::uint8_t*>(message.data()), message.size()), *sig)
-                      .has_value();
+      account.has_value() &&
+      envelope::Ed25519Verify(
+          account->identity_key,
+          std::span(reinterpret_cast<const std::uint8_t*>(message.data()), message.size()), *sig)
+          .has_value();
   if (!sig_ok) {
     LogDetached({NowMillis(), *uid, "login", "", "", "denied:401"});
-    co_return ErrorReply(401, "bad_signature", "the signature does not verify under the account's identity key");
+    co_return ErrorReply(401, "bad_signature",
+                         "the signature does not verify under the account's identity key");
   }
-  if (!(*account)->password_hash.empty()) {
-    if (!password || argon2id_verify((*account)->password_hash.c_str(), password->data(), password->size()) != ARGON2_OK) {
+  if (!account->password_hash.empty()) {
+    if (!password ||
+        argon2id_verify(account->password_hash.c_str(), password->data(), password->size()) != ARGON2_OK) {
       LogDetached({NowMillis(), *uid, "login", "", "", "denied:401"});
-      co_return ErrorReply(401, "bad_signature", "this account also needs its password, and it did not match");
+      co_return ErrorReply(401, "bad_signature",
+                           "this account also needs its password, and it did not match");
     }
   }
   std::array<std::uint8_t, 32> token{};
@@ -707,8 +737,8 @@ asio::awaitable<HttpReply> Service::Login(const HttpRequest& req, BodySource& bo
   OPENSSL_cleanse(token.data(), token.size());
   HttpReply reply = JsonReply(201, {{"token", token_text},
                                     {"expires_at", s.expires_at},
-                                    {"role", RoleName((*account)->role)},
-                                    {"state", StateName((*account)->state)}});
+                                    {"role", RoleName(account->role)},
+                                    {"state", StateName(account->state)}});
   OPENSSL_cleanse(token_text.data(), token_text.size());
   co_return reply;
 }
@@ -731,7 +761,8 @@ asio::awaitable<HttpReply> Service::ListRegistrations(const Route& route, const 
   std::optional<ApprovalState> state = ApprovalState::kPending;
   if (auto it = route.target.query.find("state"); it != route.target.query.end()) {
     state = ParseState(it->second);
-    if (!state) co_return ErrorReply(400, "bad_request", "query 'state': expected pending, approved or rejected");
+    if (!state)
+      co_return ErrorReply(400, "bad_request", "query 'state': expected pending, approved or rejected");
   }
   Role visible;
   std::string org;
@@ -763,19 +794,21 @@ asio::awaitable<HttpReply> Service::Decide(const HttpRequest& req, BodySource& b
   if (reason && !IsPrintableText(*reason))
     co_return ErrorReply(400, "bad_field", "field 'reason': control characters are not allowed");
   if (!IsValidUserId(route.p1)) co_return ErrorReply(400, "bad_path", "not a user id");
-  auto target = store_.GetAccount(route.p1);
-  if (!target) co_return ErrorReply(500, "internal", "internal error");
+  auto target_r = store_.GetAccount(route.p1);
+  if (!target_r) co_return ErrorReply(500, "internal", "internal error");
   const char* action = approve ? "approve" : "reject";
-  if (!*target) co_return ErrorReply(404, "not_found", "no such registration");
-  const Account& t = **target;
+  const std::optional<Account>& target = *target_r;
+  if (!target.has_value()) co_return ErrorReply(404, "not_found", "no such registration");
+  const Account& t = *target;
   const bool allowed = (who.account.role == Role::kAuthorityAdmin && t.role == Role::kPractitioner &&
                         t.organisation == who.account.organisation) ||
                        (who.account.role == Role::kServerAdmin && t.role == Role::kAuthorityAdmin);
   if (!allowed) {
     LogDetached({NowMillis(), who.account.user_id, action, "", t.user_id, "denied:403"});
-    co_return ErrorReply(403, "forbidden",
-                         "practitioners are decided by their organisation's authority admins, authority admins by "
-                         "server admins");
+    co_return ErrorReply(
+        403, "forbidden",
+        "practitioners are decided by their organisation's authority admins, authority admins by "
+        "server admins");
   }
   AuditedWriter::Request w;
   const auto state = approve ? ApprovalState::kApproved : ApprovalState::kRejected;
@@ -793,15 +826,18 @@ asio::awaitable<HttpReply> Service::Decide(const HttpRequest& req, BodySource& b
   co_return JsonReply(200, {{"user_id", t.user_id}, {"state", StateName(state)}});
 }
 
-asio::awaitable<HttpReply> Service::StreamToBlob(const HttpRequest& req, BodySource& body, std::int64_t limit,
-                                                 std::function<Result<void>(WriteTx&, const Streamed&)> finish,
-                                                 std::vector<AuditEntry> audit, Streamed& out) {
+asio::awaitable<HttpReply> Service::StreamToBlob(
+    const HttpRequest& req, BodySource& body, std::int64_t limit,
+    std::function<Result<void>(WriteTx&, const Streamed&)> finish, std::vector<AuditEntry> audit,
+    Streamed& out) {
   if (req.content_type.rfind("application/octet-stream", 0) != 0)
-    co_return ErrorReply(415, "unsupported_media_type", "uploads take Content-Type: application/octet-stream");
+    co_return ErrorReply(415, "unsupported_media_type",
+                         "uploads take Content-Type: application/octet-stream");
   if (!req.content_length && !req.has_body)
     co_return ErrorReply(411, "length_required", "uploads need Content-Length or chunked transfer encoding");
   if (req.content_length && static_cast<std::int64_t>(*req.content_length) > limit)
-    co_return ErrorReply(413, "too_large", "the body is over this route's limit of " + std::to_string(limit) + " bytes");
+    co_return ErrorReply(413, "too_large",
+                         "the body is over this route's limit of " + std::to_string(limit) + " bytes");
   auto hasher = envelope::internal::Sha256Hasher::Create();
   if (!hasher) co_return ErrorReply(500, "internal", "internal error");
   auto blob = std::make_shared<std::string>();  // created by the first chunk's transaction
@@ -816,9 +852,11 @@ asio::awaitable<HttpReply> Service::StreamToBlob(const HttpRequest& req, BodySou
                            n.error().message());
     total += static_cast<std::int64_t>(*n);
     if (total > limit)
-      co_return ErrorReply(413, "too_large", "the body is over this route's limit of " + std::to_string(limit) + " bytes");
+      co_return ErrorReply(413, "too_large",
+                           "the body is over this route's limit of " + std::to_string(limit) + " bytes");
     if (*n > 0) {
-      (void)hasher->Update(std::span<const std::uint8_t>(buf.data(), *n));
+      if (auto u = hasher->Update(std::span<const std::uint8_t>(buf.data(), *n)); !u)
+        co_return ErrorReply(500, "internal", "internal error");
       chunk.insert(chunk.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(*n));
     }
     const bool last = *n == 0;
@@ -839,7 +877,8 @@ asio::awaitable<HttpReply> Service::StreamToBlob(const HttpRequest& req, BodySou
         out.size = total;
         out.sha256 = *d;
       }
-      w.apply = [blob, index, part = std::move(part), final_write, finish, &out](WriteTx& tx) -> Result<void> {
+      w.apply = [blob, index, part = std::move(part), final_write, finish,
+                 &out](WriteTx& tx) -> Result<void> {
         if (blob->empty()) {
           auto id = tx.CreateBlob();
           if (!id) return std::unexpected(id.error());
@@ -852,7 +891,7 @@ asio::awaitable<HttpReply> Service::StreamToBlob(const HttpRequest& req, BodySou
         out.blob_id = *blob;
         return finish(tx, out);
       };
-      if (final_write) w.audit = std::move(audit);
+      if (final_write) w.audit.swap(audit);
       auto r = co_await Commit(std::move(w));
       if (!r) {
         if (final_write) {
@@ -872,13 +911,14 @@ asio::awaitable<HttpReply> Service::StreamToBlob(const HttpRequest& req, BodySou
   co_return ok;
 }
 
-asio::awaitable<HttpReply> Service::PostKeyPackage(const HttpRequest& req, BodySource& body, const Route& route,
-                                                   const Principal& who) {
+asio::awaitable<HttpReply> Service::PostKeyPackage(const HttpRequest& req, BodySource& body,
+                                                   const Route& route, const Principal& who) {
   if (!IsValidUserId(route.p1)) co_return ErrorReply(400, "bad_path", "not a user id");
-  auto recipient = CachedAccount(route.p1);
-  if (!recipient) co_return ErrorReply(500, "internal", "internal error");
-  if (!*recipient) co_return ErrorReply(404, "not_found", "no such user");
-  const Account& r = **recipient;
+  auto recipient_r = CachedAccount(route.p1);
+  if (!recipient_r) co_return ErrorReply(500, "internal", "internal error");
+  const std::optional<Account>& recipient = *recipient_r;
+  if (!recipient.has_value()) co_return ErrorReply(404, "not_found", "no such user");
+  const Account& r = *recipient;
   const bool sender_ok = who.account.role == Role::kAuthorityAdmin ||
                          (who.account.role == Role::kPatient && r.role == Role::kPatient);
   if (!sender_ok) {
@@ -903,7 +943,8 @@ asio::awaitable<HttpReply> Service::PostKeyPackage(const HttpRequest& req, BodyS
     pkg.blob_id = s.blob_id;
     return tx.InsertKeyPackage(pkg);
   };
-  std::vector<AuditEntry> audit{{NowMillis(), who.account.user_id, "key.post", "", r.user_id + "/" + pkg.package_id, "ok"}};
+  std::vector<AuditEntry> audit{
+      {NowMillis(), who.account.user_id, "key.post", "", r.user_id + "/" + pkg.package_id, "ok"}};
   auto reply = co_await StreamToBlob(req, body, config_.max_key_package, finish, std::move(audit), out);
   if (reply.status != 201) co_return reply;
   co_return JsonReply(201, {{"package_id", pkg.package_id}, {"size", out.size}});
@@ -914,16 +955,21 @@ asio::awaitable<HttpReply> Service::ListKeyPackages(const Principal& who) {
   if (!list) co_return ErrorReply(500, "internal", "internal error");
   json out = json::array();
   for (const auto& k : *list)
-    out.push_back({{"package_id", k.package_id}, {"sender_id", k.sender_id}, {"size", k.size}, {"created_at", k.created_at}});
+    out.push_back({{"package_id", k.package_id},
+                   {"sender_id", k.sender_id},
+                   {"size", k.size},
+                   {"created_at", k.created_at}});
   co_return JsonReply(200, {{"packages", out}});
 }
 
 asio::awaitable<HttpReply> Service::FetchKeyPackage(const Route& route, const Principal& who) {
   if (!IsValidPackageId(route.p1)) co_return ErrorReply(400, "bad_path", "not a key package id");
-  auto pkg = store_.GetKeyPackage(route.p1);
-  if (!pkg) co_return ErrorReply(500, "internal", "internal error");
-  if (!*pkg || (*pkg)->recipient_id != who.account.user_id) {
-    if (*pkg) LogDetached({NowMillis(), who.account.user_id, "key.fetch", "", route.p1, "denied:404"});
+  auto pkg_r = store_.GetKeyPackage(route.p1);
+  if (!pkg_r) co_return ErrorReply(500, "internal", "internal error");
+  const std::optional<KeyPackage>& pkg = *pkg_r;
+  if (!pkg.has_value() || pkg->recipient_id != who.account.user_id) {
+    if (pkg.has_value())
+      LogDetached({NowMillis(), who.account.user_id, "key.fetch", "", route.p1, "denied:404"});
     co_return ErrorReply(404, "not_found", "no such key package for this account");
   }
   AuditedWriter::Request w;
@@ -931,12 +977,13 @@ asio::awaitable<HttpReply> Service::FetchKeyPackage(const Route& route, const Pr
   if (auto r = co_await Commit(std::move(w)); !r) co_return ErrorReply(500, "internal", "internal error");
   HttpReply reply;
   reply.content_type = "application/octet-stream";
-  reply.blob_id = (*pkg)->blob_id;
-  reply.blob_size = (*pkg)->size;
+  reply.blob_id = pkg->blob_id;
+  reply.blob_size = pkg->size;
   co_return reply;
 }
 
-asio::awaitable<HttpReply> Service::CreatePatient(const HttpRequest& req, BodySource& body, const Principal& who) {
+asio::awaitable<HttpReply> Service::CreatePatient(const HttpRequest& req, BodySource& body,
+                                                  const Principal& who) {
   HttpReply fail;
   auto text = co_await ReadJsonBody(req, body, fail);
   if (!text) co_return fail;
@@ -971,16 +1018,20 @@ asio::awaitable<HttpReply> Service::Enrol(const HttpRequest& req, BodySource& bo
   if (!j) co_return fail;
   auto code = Fields{*j, &fail}.Str("code", true, 256);
   if (!code) co_return fail;
-  if (!IsValidPatientId(route.p1)) co_return ErrorReply(400, "bad_path", "not a patient id (check character or format)");
+  if (!IsValidPatientId(route.p1))
+    co_return ErrorReply(400, "bad_path", "not a patient id (check character or format)");
   if (who.account.role != Role::kPatient) {
     LogDetached({NowMillis(), who.account.user_id, "patient.enrol", route.p1, "", "denied:403"});
     co_return ErrorReply(403, "forbidden", "only patient accounts enrol");
   }
-  auto patient = store_.GetPatient(route.p1);
-  if (!patient) co_return ErrorReply(500, "internal", "internal error");
-  if (!*patient) co_return ErrorReply(404, "not_found", "no such patient");
-  if ((*patient)->enrolment_used) co_return ErrorReply(409, "conflict", "this patient's enrolment code was already used");
-  auto hash = envelope::internal::Sha256Of(std::span(reinterpret_cast<const std::uint8_t*>(code->data()), code->size()));
+  auto patient_r = store_.GetPatient(route.p1);
+  if (!patient_r) co_return ErrorReply(500, "internal", "internal error");
+  const std::optional<Patient>& patient = *patient_r;
+  if (!patient.has_value()) co_return ErrorReply(404, "not_found", "no such patient");
+  if (patient->enrolment_used)
+    co_return ErrorReply(409, "conflict", "this patient's enrolment code was already used");
+  auto hash = envelope::internal::Sha256Of(
+      std::span(reinterpret_cast<const std::uint8_t*>(code->data()), code->size()));
   if (!hash) co_return ErrorReply(500, "internal", "internal error");
   auto bound = std::make_shared<bool>(false);
   AuditedWriter::Request w;
@@ -991,7 +1042,8 @@ asio::awaitable<HttpReply> Service::Enrol(const HttpRequest& req, BodySource& bo
     return {};
   };
   if (auto r = co_await Commit(std::move(w)); !r) co_return ErrorReply(500, "internal", "internal error");
-  LogDetached({NowMillis(), who.account.user_id, "patient.enrol", route.p1, "", *bound ? "ok" : "denied:403"});
+  LogDetached(
+      {NowMillis(), who.account.user_id, "patient.enrol", route.p1, "", *bound ? "ok" : "denied:403"});
   if (!*bound) co_return ErrorReply(403, "forbidden", "the enrolment code does not match (or was just used)");
   co_return JsonReply(200, {{"patient_id", route.p1}, {"owner", who.account.user_id}});
 }
@@ -1002,27 +1054,29 @@ Result<Patient> Service::AuthorisePatient(const std::string& patient_id, const P
     fail = ErrorReply(400, "bad_path", "not a patient id (check character or format)");
     return Fail(ErrorCode::kInvalidArgument, "bad id");
   }
-  auto patient = store_.GetPatient(patient_id);
-  if (!patient) {
+  auto patient_r = store_.GetPatient(patient_id);
+  if (!patient_r) {
     fail = ErrorReply(500, "internal", "internal error");
-    return std::unexpected(patient.error());
+    return std::unexpected(patient_r.error());
   }
-  if (!*patient) {
+  const std::optional<Patient>& patient = *patient_r;
+  if (!patient.has_value()) {
     LogDetached({NowMillis(), who.account.user_id, action, patient_id, target, "denied:404"});
     fail = ErrorReply(404, "not_found", "no such patient");
     return Fail(ErrorCode::kInvalidArgument, "unknown");
   }
-  const bool owner = who.account.role == Role::kPatient && (*patient)->owner_user_id == who.account.user_id;
+  const bool owner = who.account.role == Role::kPatient && patient->owner_user_id == who.account.user_id;
   const bool practitioner = who.account.role == Role::kPractitioner;
   const bool allowed = access == Access::kOwner ? owner : (owner || practitioner);
   if (!allowed) {
     LogDetached({NowMillis(), who.account.user_id, action, patient_id, target, "denied:403"});
     fail = ErrorReply(403, "forbidden",
-                      access == Access::kOwner ? "only the patient who owns this record may do that"
-                                               : "only the owner patient and approved practitioners may do that");
+                      access == Access::kOwner
+                          ? "only the patient who owns this record may do that"
+                          : "only the owner patient and approved practitioners may do that");
     return Fail(ErrorCode::kInvalidArgument, "forbidden");
   }
-  return **patient;
+  return *patient;
 }
 
 asio::awaitable<HttpReply> Service::ListRecords(const Route& route, const Principal& who) {
@@ -1041,9 +1095,11 @@ asio::awaitable<HttpReply> Service::ListRecords(const Route& route, const Princi
 
 asio::awaitable<HttpReply> Service::PutRecord(const HttpRequest& req, BodySource& body, const Route& route,
                                               const Principal& who) {
-  if (!IsValidRecordId(route.p2)) co_return ErrorReply(400, "bad_path", "record ids are 1..64 of [A-Za-z0-9._-]");
+  if (!IsValidRecordId(route.p2))
+    co_return ErrorReply(400, "bad_path", "record ids are 1..64 of [A-Za-z0-9._-]");
   const auto version = ParseCount(route.p3);
-  if (!version || *version < 1) co_return ErrorReply(400, "bad_path", "the version must be a positive integer");
+  if (!version || *version < 1)
+    co_return ErrorReply(400, "bad_path", "the version must be a positive integer");
   if (req.section.empty() || req.section.size() > 64 || !IsPrintableText(req.section))
     co_return ErrorReply(400, "bad_field", "header 'X-CipherChart-Section': 1..64 printable bytes required");
   if (req.policy.size() > 4096 || !IsPrintableText(req.policy))
@@ -1070,56 +1126,65 @@ asio::awaitable<HttpReply> Service::PutRecord(const HttpRequest& req, BodySource
   Streamed out;
   auto reply = co_await StreamToBlob(req, body, config_.max_upload, finish, std::move(audit), out);
   if (reply.status != 201) co_return reply;
-  co_return JsonReply(201, {{"record_id", route.p2}, {"version", *version}, {"size", out.size},
-                            {"sha256", ToHex(out.sha256)}});
+  co_return JsonReply(
+      201,
+      {{"record_id", route.p2}, {"version", *version}, {"size", out.size}, {"sha256", ToHex(out.sha256)}});
 }
 
 asio::awaitable<HttpReply> Service::FetchRecord(const Route& route, const Principal& who) {
-  if (!IsValidRecordId(route.p2)) co_return ErrorReply(400, "bad_path", "record ids are 1..64 of [A-Za-z0-9._-]");
+  if (!IsValidRecordId(route.p2))
+    co_return ErrorReply(400, "bad_path", "record ids are 1..64 of [A-Za-z0-9._-]");
   std::optional<std::int64_t> version;
   if (!route.p3.empty()) {
     version = ParseCount(route.p3);
-    if (!version || *version < 1) co_return ErrorReply(400, "bad_path", "the version must be a positive integer");
+    if (!version || *version < 1)
+      co_return ErrorReply(400, "bad_path", "the version must be a positive integer");
   }
   const std::string target = route.p2 + "@" + (route.p3.empty() ? std::string("latest") : route.p3);
   HttpReply fail;
   auto patient = AuthorisePatient(route.p1, who, Access::kRead, "record.fetch", target, fail);
   if (!patient) co_return fail;
-  auto meta = store_.GetRecord(route.p1, route.p2, version);
-  if (!meta) co_return ErrorReply(500, "internal", "internal error");
-  if (!*meta || (*meta)->tombstone) {
+  auto meta_r = store_.GetRecord(route.p1, route.p2, version);
+  if (!meta_r) co_return ErrorReply(500, "internal", "internal error");
+  const std::optional<RecordMeta>& meta = *meta_r;
+  if (!meta.has_value() || meta->tombstone) {
     LogDetached({NowMillis(), who.account.user_id, "record.fetch", route.p1, target, "denied:404"});
-    co_return ErrorReply(404, "not_found", *meta ? "the record was deleted by its owner" : "no such record or version");
+    co_return ErrorReply(
+        404, "not_found",
+        meta.has_value() ? "the record was deleted by its owner" : "no such record or version");
   }
   // Answered only once the audit entry is durable (docs/api.md).
   AuditedWriter::Request w;
   w.audit.push_back({NowMillis(), who.account.user_id, "record.fetch", route.p1,
-                     route.p2 + "@" + std::to_string((*meta)->version), "ok"});
+                     route.p2 + "@" + std::to_string(meta->version), "ok"});
   if (auto r = co_await Commit(std::move(w)); !r) co_return ErrorReply(500, "internal", "internal error");
   HttpReply reply;
   reply.content_type = "application/octet-stream";
-  reply.blob_id = (*meta)->blob_id;
-  reply.blob_size = (*meta)->size;
-  reply.headers.emplace_back("X-CipherChart-Version", std::to_string((*meta)->version));
-  reply.headers.emplace_back("X-CipherChart-Sha256", ToHex((*meta)->sha256));
-  reply.headers.emplace_back("X-CipherChart-Section", (*meta)->section);
-  reply.headers.emplace_back("X-CipherChart-Author", (*meta)->author_id);
+  reply.blob_id = meta->blob_id;
+  reply.blob_size = meta->size;
+  reply.headers.emplace_back("X-CipherChart-Version", std::to_string(meta->version));
+  reply.headers.emplace_back("X-CipherChart-Sha256", ToHex(meta->sha256));
+  reply.headers.emplace_back("X-CipherChart-Section", meta->section);
+  reply.headers.emplace_back("X-CipherChart-Author", meta->author_id);
   co_return reply;
 }
 
 asio::awaitable<HttpReply> Service::DeleteRecord(const Route& route, const Principal& who) {
-  if (!IsValidRecordId(route.p2)) co_return ErrorReply(400, "bad_path", "record ids are 1..64 of [A-Za-z0-9._-]");
+  if (!IsValidRecordId(route.p2))
+    co_return ErrorReply(400, "bad_path", "record ids are 1..64 of [A-Za-z0-9._-]");
   HttpReply fail;
   auto patient = AuthorisePatient(route.p1, who, Access::kOwner, "record.delete", route.p2, fail);
   if (!patient) co_return fail;
-  auto latest = store_.GetRecord(route.p1, route.p2, std::nullopt);
-  if (!latest) co_return ErrorReply(500, "internal", "internal error");
-  if (!*latest || (*latest)->tombstone) co_return ErrorReply(404, "not_found", "no such record (or already deleted)");
+  auto latest_r = store_.GetRecord(route.p1, route.p2, std::nullopt);
+  if (!latest_r) co_return ErrorReply(500, "internal", "internal error");
+  const std::optional<RecordMeta>& latest = *latest_r;
+  if (!latest.has_value() || latest->tombstone)
+    co_return ErrorReply(404, "not_found", "no such record (or already deleted)");
   RecordMeta t;
   t.patient_id = route.p1;
   t.record_id = route.p2;
-  t.version = (*latest)->version + 1;
-  t.section = (*latest)->section;
+  t.version = latest->version + 1;
+  t.section = latest->section;
   t.author_id = who.account.user_id;
   t.created_at = NowMillis();
   t.tombstone = true;
@@ -1170,7 +1235,8 @@ HttpReply Service::Inclusion(const Route& route) {
     return it == q.end() ? std::nullopt : ParseCount(it->second);
   };
   const auto index = get("index"), size = get("tree_size");
-  if (!index || !size) return ErrorReply(400, "bad_request", "query needs index=I&tree_size=N (non-negative integers)");
+  if (!index || !size)
+    return ErrorReply(400, "bad_request", "query needs index=I&tree_size=N (non-negative integers)");
   if (*size > writer_.size() || *index >= *size)
     return ErrorReply(400, "bad_request", "need index < tree_size <= the current log size");
   auto proof = writer_.InclusionProof(static_cast<std::uint64_t>(*index), static_cast<std::uint64_t>(*size));
@@ -1178,7 +1244,8 @@ HttpReply Service::Inclusion(const Route& route) {
   if (!proof || !leaf) return ErrorReply(400, "bad_request", "no proof for these sizes");
   json path = json::array();
   for (const auto& h : *proof) path.push_back(ToHex(h));
-  return JsonReply(200, {{"index", *index}, {"tree_size", *size}, {"leaf_hash", ToHex(*leaf)}, {"path", path}});
+  return JsonReply(200,
+                   {{"index", *index}, {"tree_size", *size}, {"leaf_hash", ToHex(*leaf)}, {"path", path}});
 }
 
 HttpReply Service::Consistency(const Route& route) {
@@ -1188,10 +1255,12 @@ HttpReply Service::Consistency(const Route& route) {
     return it == q.end() ? std::nullopt : ParseCount(it->second);
   };
   const auto first = get("first"), second = get("second");
-  if (!first || !second) return ErrorReply(400, "bad_request", "query needs first=M&second=N (non-negative integers)");
+  if (!first || !second)
+    return ErrorReply(400, "bad_request", "query needs first=M&second=N (non-negative integers)");
   if (*second > writer_.size() || *first > *second)
     return ErrorReply(400, "bad_request", "need first <= second <= the current log size");
-  auto proof = writer_.ConsistencyProof(static_cast<std::uint64_t>(*first), static_cast<std::uint64_t>(*second));
+  auto proof =
+      writer_.ConsistencyProof(static_cast<std::uint64_t>(*first), static_cast<std::uint64_t>(*second));
   if (!proof) return ErrorReply(400, "bad_request", "no proof for these sizes");
   json out = json::array();
   for (const auto& h : *proof) out.push_back(ToHex(h));
@@ -1212,7 +1281,8 @@ HttpReply Service::AuditEntries(const Route& route, const Principal& who) {
   auto rows = store_.ReadAudit(*start, std::min<std::int64_t>(*end, writer_.size()));
   if (!rows) return ErrorReply(500, "internal", "internal error");
   json out = json::array();
-  for (const auto& row : *rows) out.push_back({{"index", row.seq}, {"entry", std::string(row.entry.begin(), row.entry.end())}});
+  for (const auto& row : *rows)
+    out.push_back({{"index", row.seq}, {"entry", std::string(row.entry.begin(), row.entry.end())}});
   return JsonReply(200, {{"entries", out}});
 }
 

@@ -31,8 +31,8 @@ struct HttpRequest {
   std::string target;  // as sent: path and query
   std::string content_type;
   std::string authorization;
-  std::string section;  // X-CipherChart-Section
-  std::string policy;   // X-CipherChart-Policy
+  std::string section;                          // X-CipherChart-Section
+  std::string policy;                           // X-CipherChart-Policy
   std::optional<std::uint64_t> content_length;  // nullopt for chunked
   bool has_body = false;
 };
@@ -76,7 +76,8 @@ class Service {
   asio::awaitable<Result<void>> Commit(AuditedWriter::Request request);
   void LogDetached(AuditEntry entry);
 
-  asio::awaitable<Result<std::string>> ReadJsonBody(const HttpRequest& req, BodySource& body, HttpReply& fail);
+  asio::awaitable<Result<std::string>> ReadJsonBody(const HttpRequest& req, BodySource& body,
+                                                    HttpReply& fail);
   Result<std::optional<Principal>> Authenticate(const HttpRequest& req, HttpReply& fail);
   Result<std::optional<Account>> CachedAccount(const std::string& user_id);
   void ForgetAccount(const std::string& user_id);

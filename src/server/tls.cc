@@ -43,8 +43,9 @@ Result<void> EnsureCertificate(const std::string& cert_path, const std::string& 
   const bool have_cert = fs::exists(cert_path), have_key = fs::exists(key_path);
   if (have_cert && have_key) return {};
   if (have_cert != have_key)
-    return Fail(ErrorCode::kInvalidArgument, "TLS: " + (have_cert ? key_path : cert_path) +
-                                                 " is missing while the other file exists; restore it or remove both");
+    return Fail(ErrorCode::kInvalidArgument,
+                "TLS: " + (have_cert ? key_path : cert_path) +
+                    " is missing while the other file exists; restore it or remove both");
 
   std::unique_ptr<EVP_PKEY, PkeyFree> key(EVP_EC_gen("P-256"));
   if (!key) return Fail(ErrorCode::kInternal, "TLS: EC key generation failed");
@@ -52,7 +53,8 @@ Result<void> EnsureCertificate(const std::string& cert_path, const std::string& 
   if (!cert) return Fail(ErrorCode::kInternal, "TLS: X509_new failed");
   X509_set_version(cert.get(), 2);
   unsigned char serial[16];
-  if (RAND_bytes(serial, sizeof serial) != 1) return Fail(ErrorCode::kRandomnessFailure, "TLS: RAND_bytes failed");
+  if (RAND_bytes(serial, sizeof serial) != 1)
+    return Fail(ErrorCode::kRandomnessFailure, "TLS: RAND_bytes failed");
   serial[0] &= 0x7f;  // a positive serial
   BIGNUM* bn = BN_bin2bn(serial, sizeof serial, nullptr);
   BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get()));
@@ -61,13 +63,16 @@ Result<void> EnsureCertificate(const std::string& cert_path, const std::string& 
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), 825L * 24 * 3600);
   X509_set_pubkey(cert.get(), key.get());
   X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("CipherChart local"), -1,
-                             -1, 0);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("CipherChart local"), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("localhost"),
+                             -1, -1, 0);
   X509_set_issuer_name(cert.get(), name);
-  if (auto r = AddExtension(cert.get(), NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1"); !r) return r;
+  if (auto r = AddExtension(cert.get(), NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1"); !r)
+    return r;
   if (auto r = AddExtension(cert.get(), NID_basic_constraints, "critical,CA:FALSE"); !r) return r;
-  if (X509_sign(cert.get(), key.get(), EVP_sha256()) <= 0) return Fail(ErrorCode::kInternal, "TLS: X509_sign failed");
+  if (X509_sign(cert.get(), key.get(), EVP_sha256()) <= 0)
+    return Fail(ErrorCode::kInternal, "TLS: X509_sign failed");
 
   std::error_code ec;
   fs::create_directories(fs::path(key_path).parent_path(), ec);
@@ -85,7 +90,8 @@ Result<void> EnsureCertificate(const std::string& cert_path, const std::string& 
   {
     std::unique_ptr<std::FILE, FileClose> f(std::fopen(cert_tmp.c_str(), "wb"));
     if (!f) return Fail(ErrorCode::kInternal, "TLS: cannot create " + cert_tmp);
-    if (PEM_write_X509(f.get(), cert.get()) != 1) return Fail(ErrorCode::kInternal, "TLS: writing the certificate failed");
+    if (PEM_write_X509(f.get(), cert.get()) != 1)
+      return Fail(ErrorCode::kInternal, "TLS: writing the certificate failed");
   }
   fs::rename(key_tmp, key_path, ec);
   if (ec) return Fail(ErrorCode::kInternal, "TLS: rename to " + key_path + ": " + ec.message());

@@ -1,5 +1,7 @@
 #include "src/server/writer.h"
 
+#include <cstdio>
+
 #include "src/server/ids.h"
 
 namespace cipherchart::server {
@@ -15,21 +17,24 @@ Result<std::unique_ptr<AuditedWriter>> AuditedWriter::Start(Store& store, envelo
   // before it changes the recomputed root. (`cipherchart server verify-log` checks every head.)
   auto latest = store.LatestTreeHead();
   if (!latest) return std::unexpected(latest.error());
-  if (*latest) {
-    const auto& row = **latest;
+  if (const std::optional<TreeHeadRow>& stored = *latest; stored.has_value()) {
+    const TreeHeadRow& row = stored.value();
     auto head = FromTreeHeadRow(row);
     if (!head) return std::unexpected(head.error());
     if (auto v = VerifyTreeHead(w->key_.public_key(), *head); !v)
-      return Fail(ErrorCode::kIntegrity, "audit log: the latest tree head (size " + std::to_string(row.tree_size) +
+      return Fail(ErrorCode::kIntegrity, "audit log: the latest tree head (size " +
+                                             std::to_string(row.tree_size) +
                                              ") is not signed by this server's audit key");
     if (static_cast<std::uint64_t>(row.tree_size) > w->tree_.size())
-      return Fail(ErrorCode::kIntegrity, "audit log: the latest tree head covers " + std::to_string(row.tree_size) +
-                                             " entries but the database holds " + std::to_string(w->tree_.size()));
+      return Fail(ErrorCode::kIntegrity,
+                  "audit log: the latest tree head covers " + std::to_string(row.tree_size) +
+                      " entries but the database holds " + std::to_string(w->tree_.size()));
     auto root = w->tree_.RootAt(static_cast<std::uint64_t>(row.tree_size));
     if (!root) return std::unexpected(root.error());
     if (*root != row.root)
-      return Fail(ErrorCode::kIntegrity, "audit log: entries before index " + std::to_string(row.tree_size) +
-                                             " do not match the signed tree head (edited, removed or reordered)");
+      return Fail(ErrorCode::kIntegrity,
+                  "audit log: entries before index " + std::to_string(row.tree_size) +
+                      " do not match the signed tree head (edited, removed or reordered)");
     w->head_ = *head;
   }
   w->thread_ = std::thread([p = w.get()] { p->Run(); });
@@ -51,7 +56,8 @@ Result<void> AuditedWriter::Reload() {
       if (!rows) return std::unexpected(rows.error());
       for (const auto& row : *rows) {
         if (row.seq != static_cast<std::int64_t>(leaves_.size()))
-          return Fail(ErrorCode::kIntegrity, "audit log: entry " + std::to_string(leaves_.size()) + " is missing");
+          return Fail(ErrorCode::kIntegrity,
+                      "audit log: entry " + std::to_string(leaves_.size()) + " is missing");
         auto leaf = LeafHash(row.entry);
         if (!leaf) return std::unexpected(leaf.error());
         if (auto r = tree_.Append(*leaf); !r) return r;
@@ -62,11 +68,21 @@ Result<void> AuditedWriter::Reload() {
   }();
 }
 
+void AuditedWriter::ReloadAfterFailure() {
+  if (auto r = Reload(); !r) {
+    // The tree no longer matches the database: signing heads over it would be wrong, so every
+    // later request fails until the server restarts (and rebuilds the tree from what is durable).
+    broken_ = true;
+    std::fprintf(stderr, "{\"level\":\"error\",\"msg\":\"audit tree reload failed; writes disabled\"}\n");
+  }
+}
+
 Result<void> AuditedWriter::CatchUp(std::int64_t db_size) {
   const auto have = static_cast<std::int64_t>(leaves_.size());
   if (db_size < have)
     return Fail(ErrorCode::kIntegrity, "audit log: the database holds " + std::to_string(db_size) +
-                                           " entries, fewer than the " + std::to_string(have) + " this server appended");
+                                           " entries, fewer than the " + std::to_string(have) +
+                                           " this server appended");
   if (db_size == have) return {};
   auto rows = store_.ReadAudit(have, db_size);
   if (rows && static_cast<std::int64_t>(rows->size()) != db_size - have)
@@ -127,6 +143,8 @@ void AuditedWriter::ProcessBatch(std::vector<Request>& batch) {
     for (auto& req : batch)
       if (req.done) req.done(std::unexpected(e));
   };
+  if (broken_)
+    return fail_all(Error(ErrorCode::kInternal, "audit log: writer disabled after a failed reload"));
   auto tx = store_.BeginWrite();
   if (!tx) return fail_all(tx.error());
   auto db_size = (*tx)->LockAuditHead();
@@ -165,7 +183,7 @@ void AuditedWriter::ProcessBatch(std::vector<Request>& batch) {
         auto leaf = LeafHash(row.entry);
         if (!leaf || !tree_.Append(*leaf)) {
           lock.unlock();
-          (void)Reload();
+          ReloadAfterFailure();
           return fail_all(Error(ErrorCode::kInternal, "audit log: hashing failed"));
         }
         leaves_.push_back(*leaf);
@@ -178,14 +196,14 @@ void AuditedWriter::ProcessBatch(std::vector<Request>& batch) {
     auto head_row = ToTreeHeadRow(*head);
     if (!head_row) return fail_all(head_row.error());
     if (auto r = (*tx)->InsertTreeHead(*head_row); !r) {
-      (void)Reload();
+      ReloadAfterFailure();
       return fail_all(r.error());
     }
     new_head = *head;
   }
   if (auto r = (*tx)->Commit(); !r) {
     // The tree in memory got ahead of the database: rebuild it from what is durable.
-    if (leaves_.size() != old_size) (void)Reload();
+    if (leaves_.size() != old_size) ReloadAfterFailure();
     return fail_all(r.error());
   }
   if (new_head) {

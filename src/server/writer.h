@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <thread>
 #include <vector>
@@ -33,7 +34,8 @@ class AuditedWriter {
 
   // Loads the audit tree from `store` and checks it against the latest stored tree head (a
   // mismatch means the log was edited: kIntegrity, and the server does not start).
-  static Result<std::unique_ptr<AuditedWriter>> Start(Store& store, envelope::Ed25519SigningKey key, int max_batch);
+  static Result<std::unique_ptr<AuditedWriter>> Start(Store& store, envelope::Ed25519SigningKey key,
+                                                      int max_batch);
   ~AuditedWriter();
 
   void Submit(Request request);
@@ -56,6 +58,7 @@ class AuditedWriter {
   void ProcessBatch(std::vector<Request>& batch);
   Result<void> CatchUp(std::int64_t db_size);  // appends rows other servers wrote
   Result<void> Reload();
+  void ReloadAfterFailure();
 
   Store& store_;
   envelope::Ed25519SigningKey key_;
@@ -72,6 +75,7 @@ class AuditedWriter {
   std::vector<Hash> leaves_;  // leaf hashes by index, for LeafAt
 
   std::atomic<std::uint64_t> batches_{0};
+  bool broken_ = false;  // writer thread only
   std::thread thread_;
 };
 
