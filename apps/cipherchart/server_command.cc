@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <string>
@@ -76,6 +77,13 @@ int AddAdmin(Options& o) {
     return Usage("add-admin needs --identity-key and --delivery-key as 64 hex digits");
   auto cfg = o.config;
   if (auto r = server::Finalise(cfg); !r) return Report(r.error(), "add-admin");
+  // The first admin is made before the server ever ran: the data directory (where the SQLite
+  // file goes) may not exist yet, as `run` would create it.
+  std::error_code dir_ec;
+  std::filesystem::create_directories(cfg.data_dir, dir_ec);
+  if (dir_ec)
+    return Report(Error(ErrorCode::kInvalidArgument, "data_dir " + cfg.data_dir + ": " + dir_ec.message()),
+                  "add-admin");
   auto store = server::OpenStore(cfg.store);
   if (!store) return Report(store.error(), "add-admin");
   if (auto r = (*store)->Migrate(); !r) return Report(r.error(), "add-admin");

@@ -36,16 +36,14 @@ void CopyHeaders(const Message& msg, HttpResponse& out) {
 struct HttpClient::Impl {
   ClientOptions options;
   asio::io_context io;
-  std::optional<ssl::context> tls;
-  std::optional<beast::ssl_stream<beast::tcp_stream>> tls_stream;
-  std::optional<beast::tcp_stream> plain_stream;
+  std::unique_ptr<ssl::context> tls;
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls_stream;  // one of the two is set
+  std::unique_ptr<beast::tcp_stream> plain_stream;
   beast::flat_buffer buffer;
 
   bool needs_reopen = false;  // the last reconnect failed; the next call retries it first
 
-  beast::tcp_stream& Lowest() {
-    return tls_stream.has_value() ? beast::get_lowest_layer(tls_stream.value()) : plain_stream.value();
-  }
+  beast::tcp_stream& Lowest() { return tls_stream ? beast::get_lowest_layer(*tls_stream) : *plain_stream; }
 
   // After a reply that closes the connection, or a transport error: a fresh connection for the
   // next call. A failure here is reported by that next call.
@@ -66,13 +64,13 @@ struct HttpClient::Impl {
     auto endpoints = resolver.resolve(options.host, std::to_string(options.port), ec);
     if (ec) return Fail(ErrorCode::kInternal, "resolve " + options.host + ": " + ec.message());
     if (options.tls) {
-      tls_stream.emplace(io, tls.value());
+      tls_stream = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(io, *tls);
       if (!SSL_set_tlsext_host_name(tls_stream->native_handle(), options.host.c_str()))
         return Fail(ErrorCode::kInternal, "TLS: cannot set SNI");
       tls_stream->set_verify_callback(
           ssl::host_name_verification(options.host == "127.0.0.1" ? "127.0.0.1" : options.host));
     } else {
-      plain_stream.emplace(io);
+      plain_stream = std::make_unique<beast::tcp_stream>(io);
     }
     Lowest().expires_after(std::chrono::milliseconds(options.timeout_ms));
     Lowest().connect(endpoints, ec);
@@ -90,7 +88,7 @@ struct HttpClient::Impl {
   template <class Fn>
   auto WithStream(Fn&& fn) {
     if (tls_stream) return fn(*tls_stream);
-    return fn(plain_stream.value());
+    return fn(*plain_stream);
   }
 };
 
@@ -103,7 +101,8 @@ Result<std::unique_ptr<HttpClient>> HttpClient::Connect(const ClientOptions& opt
   if (options.tls) {
     if (options.ca_file.empty())
       return Fail(ErrorCode::kInvalidArgument, "TLS needs a certificate to trust (ca_file)");
-    ssl::context& tls = impl->tls.emplace(ssl::context::tls_client);
+    impl->tls = std::make_unique<ssl::context>(ssl::context::tls_client);
+    ssl::context& tls = *impl->tls;
     boost::system::error_code ec;
     tls.load_verify_file(options.ca_file, ec);
     if (ec) return Fail(ErrorCode::kInvalidArgument, "cannot load " + options.ca_file + ": " + ec.message());

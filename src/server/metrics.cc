@@ -41,16 +41,20 @@ std::string Metrics::Render(std::int64_t audit_entries, std::uint64_t audit_batc
                 static_cast<unsigned long long>(cumulative), latency_sum_,
                 static_cast<unsigned long long>(latency_count_));
   out += line;
-  std::snprintf(
-      line, sizeof line,
-      "# HELP cipherchart_audit_entries Entries in the audit log.\n# TYPE cipherchart_audit_entries gauge\n"
-      "cipherchart_audit_entries %lld\n"
+  // One line per snprintf: the three gauges together overflowed `line` and were cut off.
+  out +=
+      "# HELP cipherchart_audit_entries Entries in the audit log.\n# TYPE cipherchart_audit_entries gauge\n";
+  std::snprintf(line, sizeof line, "cipherchart_audit_entries %lld\n", static_cast<long long>(audit_entries));
+  out += line;
+  out +=
       "# HELP cipherchart_audit_batches_total Group commits by this server.\n"
-      "# TYPE cipherchart_audit_batches_total counter\ncipherchart_audit_batches_total %llu\n"
-      "# HELP cipherchart_connections Open client connections.\n# TYPE cipherchart_connections gauge\n"
-      "cipherchart_connections %lld\n",
-      static_cast<long long>(audit_entries), static_cast<unsigned long long>(audit_batches),
-      static_cast<long long>(connections_.load()));
+      "# TYPE cipherchart_audit_batches_total counter\n";
+  std::snprintf(line, sizeof line, "cipherchart_audit_batches_total %llu\n",
+                static_cast<unsigned long long>(audit_batches));
+  out += line;
+  out += "# HELP cipherchart_connections Open client connections.\n# TYPE cipherchart_connections gauge\n";
+  std::snprintf(line, sizeof line, "cipherchart_connections %lld\n",
+                static_cast<long long>(connections_.load()));
   out += line;
   return out;
 }
