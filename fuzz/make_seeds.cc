@@ -1,8 +1,8 @@
 // fuzz_make_seeds DIR: writes a small seed corpus for every fuzz target into DIR/<target>/
 // (valid encodings of a few points, scalars and GT elements, well-formed hash-to-curve inputs,
-// FAME objects, authority certificates and chains, keystore plaintexts, envelopes), so that the
-// fuzzers start from inputs that pass the decoders' cheap checks. The corpus is generated at run time by
-// scripts/fuzz-smoke and never committed.
+// FAME objects, authority certificates and chains, keystore plaintexts, envelopes, server
+// requests), so that the fuzzers start from inputs that pass the decoders' cheap checks. The
+// corpus is generated at run time by scripts/fuzz-smoke and never committed.
 #include <array>
 #include <cstdint>
 #include <cstdio>
@@ -22,6 +22,7 @@
 #include "fame_kp_seeds.h"
 #include "maabe_seeds.h"
 #include "seed_writer.h"
+#include "server_seeds.h"
 
 namespace {
 
@@ -129,6 +130,7 @@ int main(int argc, char** argv) {
   cipherchart::fuzz::WriteFameKpSeeds(root);
   cipherchart::fuzz::WriteMaabeSeeds(root);
   cipherchart::fuzz::WriteEnvelopeSeeds(root);
+  cipherchart::fuzz::WriteServerSeeds(root);
   std::printf("fuzz_make_seeds: wrote seed corpora under %s\n", root.c_str());
   return 0;
 }

@@ -20,8 +20,8 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <string>
 #include <sstream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -90,7 +90,7 @@ class TestServer {
  public:
   explicit TestServer(const std::string& backend, ServerConfig config = {}) {
     config.data_dir = dir_.path();
-    config.store = StoreUrl(backend, dir_.path());
+    if (config.store.empty()) config.store = StoreUrl(backend, dir_.path());  // else shared by servers
     config.port = 0;
     config.log_requests = false;
     if (config.threads == 0) config.threads = 2;
@@ -214,8 +214,8 @@ inline void Login(ApiUser& u) {
 // Registers and logs in. `Server` is TestServer or anything else with a Client() that connects
 // to a running server (the durability test's server process).
 template <class Server>
-ApiUser RegisterAndLogin(const Server& server, const std::string& role,
-                                const std::string& organisation, const json& details = json::object()) {
+ApiUser RegisterAndLogin(const Server& server, const std::string& role, const std::string& organisation,
+                         const json& details = json::object()) {
   ApiUser u;
   u.http = server.Client();
   u.key.emplace(*envelope::Ed25519SigningKey::Generate());
@@ -247,8 +247,7 @@ inline ApiUser ServerAdmin(const TestServer& server) {
 
 // An authority admin of `organisation` approved by `admin`.
 template <class Server>
-ApiUser ApprovedAuthorityAdmin(const Server& server, ApiUser& admin,
-                                      const std::string& organisation) {
+ApiUser ApprovedAuthorityAdmin(const Server& server, ApiUser& admin, const std::string& organisation) {
   ApiUser a =
       RegisterAndLogin(server, "authority-admin", organisation, {{"name", "admin of " + organisation}});
   EXPECT_EQ(admin.Call("POST", "/v1/registrations/" + a.user_id + "/approve", json::object()).status, 200);
@@ -378,7 +377,8 @@ class ChildProcess {
  private:
   // Appends what stdout has to `pending_`; false at EOF, on an error or at the deadline.
   bool ReadSome(std::chrono::steady_clock::time_point deadline) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
     pollfd p{out_, POLLIN, 0};
     const int ready = ::poll(&p, 1, static_cast<int>(left.count()));

@@ -13,6 +13,7 @@
 #include "cipherchart/envelope/signature.h"
 #include "cipherchart/version.h"
 #include "src/envelope/sha256.h"
+#include "src/envelope/wire.h"
 #include "src/server/ids.h"
 
 namespace cipherchart::server {
@@ -109,7 +110,41 @@ struct Fields {
   }
 };
 
+// The deepest nesting of arrays and objects in JSON text (strings skipped; the text need not be
+// valid). nlohmann's parser is iterative, but copying or serialising a value recurses once per
+// level: a 64 KiB body of brackets overflows the stack.
+std::size_t NestingDepth(std::string_view text) {
+  std::size_t depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+constexpr std::size_t kMaxJsonDepth = 32;
+
 std::optional<json> ParseObject(const std::string& text, HttpReply& fail) {
+  if (NestingDepth(text) > kMaxJsonDepth) {
+    fail = ErrorReply(
+        400, "bad_json",
+        "the body nests arrays and objects deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    return std::nullopt;
+  }
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
     fail = ErrorReply(400, "bad_json", "the body is not valid JSON");
@@ -209,11 +244,21 @@ json RecordJson(const RecordMeta& m) {
           {"sha256", ToHex(m.sha256)}, {"created_at", m.created_at}, {"tombstone", m.tombstone}};
 }
 
-// Section names and policies are free text shown to readers: printable, no control characters.
+// Section names and policies are free text shown to readers: printable UTF-8, no control
+// characters. (Header values are bytes: one that is not UTF-8 would make every later JSON
+// listing of the record fail to serialise, and the store refuses it only after the upload.)
 bool IsPrintableText(std::string_view s) {
   for (unsigned char c : s)
     if (c < 0x20 || c == 0x7f) return false;
-  return true;
+  return envelope::internal::IsValidUtf8(envelope::internal::AsBytes(s));
+}
+
+// At most `max` bytes of UTF-8 `s`, cut at a character boundary (a cut inside a character
+// would make the text invalid UTF-8, which the JSON encoder refuses).
+std::string Prefix(const std::string& s, std::size_t max) {
+  std::size_t n = std::min(s.size(), max);
+  while (n > 0 && n < s.size() && (static_cast<unsigned char>(s[n]) & 0xc0) == 0x80) --n;
+  return s.substr(0, n);
 }
 
 }  // namespace
@@ -495,13 +540,17 @@ asio::awaitable<HttpReply> Service::Dispatch(const HttpRequest& req, BodySource&
     co_return co_await FetchKeyPackage(route, p);
   }
   if (s.size() == 3 && s[1] == "audit") {
-    route.name = "/v1/audit/" + (s[2].size() < 16 ? s[2] : std::string("?"));
+    // Only the known names become a route label: the segment is client text, and the label
+    // goes unescaped into /metrics and the request log.
+    if (s[2] != "inclusion" && s[2] != "consistency" && s[2] != "entries") {
+      route.name = "unmatched";
+      co_return ErrorReply(404, "not_found", "no such audit route");
+    }
+    route.name = "/v1/audit/" + s[2];
     if (m != "GET") co_return method_not_allowed("GET");
     if (s[2] == "inclusion") co_return Inclusion(route);
     if (s[2] == "consistency") co_return Consistency(route);
-    if (s[2] == "entries") co_return AuditEntries(route, p);
-    route.name = "unmatched";
-    co_return ErrorReply(404, "not_found", "no such audit route");
+    co_return AuditEntries(route, p);
   }
   if (s.size() == 2 && s[1] == "patients") {
     route.name = "/v1/patients";
@@ -560,7 +609,7 @@ asio::awaitable<HttpReply> Service::Register(const HttpRequest& req, BodySource&
   for (const auto& [k, v] : j->items()) {
     if (k != "role" && k != "identity_key" && k != "delivery_key" && k != "organisation" && k != "details" &&
         k != "password")
-      co_return ErrorReply(400, "bad_field", "unknown field '" + k.substr(0, 64) + "'");
+      co_return ErrorReply(400, "bad_field", "unknown field '" + Prefix(k, 64) + "'");
   }
   auto role_name = f.Str("role", true, 32);
   if (!role_name) co_return fail;
@@ -1101,9 +1150,11 @@ asio::awaitable<HttpReply> Service::PutRecord(const HttpRequest& req, BodySource
   if (!version || *version < 1)
     co_return ErrorReply(400, "bad_path", "the version must be a positive integer");
   if (req.section.empty() || req.section.size() > 64 || !IsPrintableText(req.section))
-    co_return ErrorReply(400, "bad_field", "header 'X-CipherChart-Section': 1..64 printable bytes required");
+    co_return ErrorReply(400, "bad_field",
+                         "header 'X-CipherChart-Section': 1..64 bytes of printable UTF-8 required");
   if (req.policy.size() > 4096 || !IsPrintableText(req.policy))
-    co_return ErrorReply(400, "bad_field", "header 'X-CipherChart-Policy': at most 4096 printable bytes");
+    co_return ErrorReply(400, "bad_field",
+                         "header 'X-CipherChart-Policy': at most 4096 bytes of printable UTF-8");
   const std::string target = route.p2 + "@" + route.p3;
   HttpReply fail;
   auto patient = AuthorisePatient(route.p1, who, Access::kAppend, "record.append", target, fail);
@@ -1278,7 +1329,9 @@ HttpReply Service::AuditEntries(const Route& route, const Principal& who) {
   const auto start = get("start"), end = get("end");
   if (!start || !end || *start > *end || *end - *start > 1000)
     return ErrorReply(400, "bad_request", "query needs start=A&end=B with A <= B <= A + 1000");
-  auto rows = store_.ReadAudit(*start, std::min<std::int64_t>(*end, writer_.size()));
+  // Clamped to the log: a range starting past its end is empty, not an error.
+  const std::int64_t to = std::max(*start, std::min<std::int64_t>(*end, writer_.size()));
+  auto rows = store_.ReadAudit(*start, to);
   if (!rows) return ErrorReply(500, "internal", "internal error");
   json out = json::array();
   for (const auto& row : *rows)

@@ -58,6 +58,12 @@ Result<void> AuditedWriter::Reload() {
         if (row.seq != static_cast<std::int64_t>(leaves_.size()))
           return Fail(ErrorCode::kIntegrity,
                       "audit log: entry " + std::to_string(leaves_.size()) + " is missing");
+        // The patient column indexes the entries a patient may list; it is not signed, so it
+        // must agree with the (signed) entry or an edit could hide a read from the patient.
+        auto entry = DecodeAuditEntry(row.entry);
+        if (!entry || entry->patient_id != row.patient_id)
+          return Fail(ErrorCode::kIntegrity, "audit log: entry " + std::to_string(row.seq) +
+                                                 " does not decode, or its patient index column was edited");
         auto leaf = LeafHash(row.entry);
         if (!leaf) return std::unexpected(leaf.error());
         if (auto r = tree_.Append(*leaf); !r) return r;
@@ -117,6 +123,9 @@ void AuditedWriter::Stop() {
     stopping_ = true;
     queue_cv_.notify_all();
   }
+  // HttpServer::Run on its way out and the shutdown drain thread can both get here: joining
+  // one thread twice is undefined (it hung the tests' TestServer::Stop).
+  std::lock_guard lock(join_mu_);
   if (thread_.joinable()) thread_.join();
 }
 

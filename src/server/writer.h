@@ -40,6 +40,7 @@ class AuditedWriter {
 
   void Submit(Request request);
   // Finishes every queued request, then stops the thread. Later Submit calls fail at once.
+  // Callable from several threads at once (HttpServer::Run and its shutdown drain both call it).
   void Stop();
 
   const envelope::Ed25519PublicKey& public_key() const { return key_.public_key(); }
@@ -76,6 +77,7 @@ class AuditedWriter {
 
   std::atomic<std::uint64_t> batches_{0};
   bool broken_ = false;  // writer thread only
+  std::mutex join_mu_;   // Stop may be called from several threads at once; one joins
   std::thread thread_;
 };
 
