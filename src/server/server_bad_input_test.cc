@@ -316,8 +316,11 @@ TEST_F(BadInputTest, SqlMetacharactersInEveryStringField) {
   const json list = Parse(doctor_.Call("GET", "/v1/patients/" + pid_ + "/records"));
   std::set<std::string> sections;
   for (const auto& rec : list["records"]) sections.insert(rec["section"]);
-  for (const auto& s : nasty)
-    if (s.find_first_of("\\%$'\"") != std::string::npos) EXPECT_TRUE(sections.count(s)) << s;
+  for (const auto& s : nasty) {
+    if (s.find_first_of("\\%$'\"") != std::string::npos) {
+      EXPECT_TRUE(sections.count(s)) << s;
+    }
+  }
   // The tables are all still there.
   EXPECT_EQ(patient_.Call("GET", "/v1/patients/" + pid_ + "/records").status, 200);
   EXPECT_EQ(admin_.Call("GET", "/v1/registrations").status, 200);

@@ -318,8 +318,12 @@ class DurabilityTest : public ::testing::TestWithParam<std::string> {
     pool.reserve(static_cast<std::size_t>(threads));
     const Remote remote = server_->remote();
     for (int t = 0; t < threads; ++t) {
-      pool.emplace_back(UploadLoop, remote, doctor_.token, pid_,
-                        "r" + std::to_string(round_no) + "-t" + std::to_string(t), rng_(), std::ref(round));
+      // Built with += : GCC 12 reports a false -Wrestrict inside libstdc++ for "r" + to_string(...).
+      std::string prefix = "r";
+      prefix += std::to_string(round_no);
+      prefix += "-t";
+      prefix += std::to_string(t);
+      pool.emplace_back(UploadLoop, remote, doctor_.token, pid_, prefix, rng_(), std::ref(round));
     }
     {
       std::unique_lock lock(round.mu);
@@ -385,7 +389,9 @@ TEST_P(DurabilityTest, AcknowledgedUploadsSurviveKillAndTerm) {
   for (int round_no = 1; round_no <= kRounds; ++round_no) {
     const bool graceful = round_no == kRounds;
     auto acknowledged = UploadAndSignal(round_no, graceful);
-    if (graceful) EXPECT_EQ(server_->Terminate(/*signal=*/false), 0) << server_->Stderr();
+    if (graceful) {
+      EXPECT_EQ(server_->Terminate(/*signal=*/false), 0) << server_->Stderr();
+    }
     if (HasFatalFailure()) return;
     all.insert(all.end(), acknowledged.begin(), acknowledged.end());
     ExpectLogVerifies("after round " + std::to_string(round_no));

@@ -271,7 +271,9 @@ inline std::string CreatePatient(ApiUser& d, ApiUser* owner, const std::string& 
   auto r = d.Call("POST", "/v1/patients", {{"enrolment_code_sha256", ToHex(*hash)}});
   EXPECT_EQ(r.status, 201) << r.body;
   const std::string pid = Parse(r)["patient_id"];
-  if (owner) EXPECT_EQ(owner->Call("POST", "/v1/patients/" + pid + "/enrol", {{"code", code}}).status, 200);
+  if (owner) {
+    EXPECT_EQ(owner->Call("POST", "/v1/patients/" + pid + "/enrol", {{"code", code}}).status, 200);
+  }
   return pid;
 }
 

@@ -38,18 +38,18 @@ enum class Role : int { kPatient = 0, kPractitioner = 1, kAuthorityAdmin = 2, kS
 enum class ApprovalState : int { kPending = 0, kApproved = 1, kRejected = 2 };
 
 struct Account {
-  std::string user_id;                     // server-assigned, "u" + 26 base32 characters
+  std::string user_id;  // server-assigned, "u" + 26 base32 characters
   Role role = Role::kPatient;
   std::array<std::uint8_t, 32> identity_key{};  // Ed25519 public key (login signatures)
   std::array<std::uint8_t, 32> delivery_key{};  // X25519 public key (key packages)
-  std::string organisation;                // authority namespace, e.g. "hospital-a"; "" for patients
-  std::string details_json;                // registration details as canonical JSON text
+  std::string organisation;                     // authority namespace, e.g. "hospital-a"; "" for patients
+  std::string details_json;                     // registration details as canonical JSON text
   ApprovalState state = ApprovalState::kPending;
-  std::string decision_reason;             // "" until decided
-  std::string decided_by;                  // user_id of the admin, "" until decided
-  std::int64_t created_at = 0;             // unix seconds
-  std::int64_t decided_at = 0;             // unix seconds, 0 until decided
-  std::string password_hash;               // Argon2id encoded string, "" if none
+  std::string decision_reason;  // "" until decided
+  std::string decided_by;       // user_id of the admin, "" until decided
+  std::int64_t created_at = 0;  // unix seconds
+  std::int64_t decided_at = 0;  // unix seconds, 0 until decided
+  std::string password_hash;    // Argon2id encoded string, "" if none
 };
 
 // A login challenge: single use, short-lived.
@@ -86,15 +86,15 @@ inline constexpr std::size_t kMaxChunkSize = 1 << 20;
 struct RecordMeta {
   std::string patient_id;
   std::string record_id;
-  std::int64_t version = 0;       // 1, 2, 3, ... per (patient_id, record_id); never overwritten
-  std::string section;            // e.g. "vital-signs"; free text from the client, <= 64 bytes
-  std::string policy;             // the policy text the client encrypted under (metadata only)
-  std::string author_id;          // user_id of the uploader
-  std::int64_t size = 0;          // bytes in the blob
+  std::int64_t version = 0;               // 1, 2, 3, ... per (patient_id, record_id); never overwritten
+  std::string section;                    // e.g. "vital-signs"; free text from the client, <= 64 bytes
+  std::string policy;                     // the policy text the client encrypted under (metadata only)
+  std::string author_id;                  // user_id of the uploader
+  std::int64_t size = 0;                  // bytes in the blob
   std::array<std::uint8_t, 32> sha256{};  // of the blob, computed by the server while streaming
-  std::int64_t created_at = 0;    // unix milliseconds
-  bool tombstone = false;         // a deletion marker by the owner: size 0, no blob
-  std::string blob_id;            // "" for a tombstone
+  std::int64_t created_at = 0;            // unix milliseconds
+  bool tombstone = false;                 // a deletion marker by the owner: size 0, no blob
+  std::string blob_id;                    // "" for a tombstone
 };
 
 struct KeyPackage {
