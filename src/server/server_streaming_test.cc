@@ -69,14 +69,22 @@ class HashingBuf : public std::streambuf {
   std::streamsize size_ = 0;
 };
 
-TEST(StreamingTest, QuarterGibEnvelopeUpAndDownInBoundedMemory) {
+TEST(StreamingTest, LargeEnvelopeUpAndDownInBoundedMemory) {
   TestServer server("sqlite");
   ApiUser admin = ServerAdmin(server);
   ApiUser authority = ApprovedAuthorityAdmin(server, admin, "hospital-a");
   ApiUser doctor = ApprovedPractitioner(server, authority, "doctor");
   const std::string pid = CreatePatient(doctor, nullptr);
 
+#ifdef __SANITIZE_ADDRESS__
+  // ASan's quarantine keeps freed memory resident, so peak RSS says nothing there: the size
+  // is smaller and only correctness is checked.
+  constexpr std::uint64_t kSize = 48ull << 20;
+  constexpr bool kCheckMemory = false;
+#else
   constexpr std::uint64_t kSize = 256ull << 20;
+  constexpr bool kCheckMemory = true;
+#endif
   const long before = PeakRssKib();
   PatternBuf pattern;
   std::istream body(&pattern);
@@ -99,7 +107,9 @@ TEST(StreamingTest, QuarterGibEnvelopeUpAndDownInBoundedMemory) {
   // The body went through in 1 MiB pieces: the process (server and client) grew by far less
   // than the body's size.
   const long grown_mib = (PeakRssKib() - before) / 1024;
-  EXPECT_LT(grown_mib, 64) << "peak RSS grew by " << grown_mib << " MiB for a 256 MiB body";
+  if (kCheckMemory) {
+    EXPECT_LT(grown_mib, 64) << "peak RSS grew by " << grown_mib << " MiB for a 256 MiB body";
+  }
 }
 
 TEST(StatelessServersTest, TwoServersShareOnePostgres) {
