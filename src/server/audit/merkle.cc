@@ -423,8 +423,10 @@ Result<StoredLogSummary> CheckStoredLog(const std::vector<AuditRow>& rows,
   // checks, only for naming the range a change is in).
   std::vector<std::size_t> order(heads.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&heads](std::size_t a, std::size_t b) {
-    return heads[a].tree_size < heads[b].tree_size;
+  // std::sort with the index as tie-break is stable; std::stable_sort would pull in libstdc++'s
+  // deprecated get_temporary_buffer, which clang-tidy reports as an error under -Werror.
+  std::sort(order.begin(), order.end(), [&heads](std::size_t a, std::size_t b) {
+    return heads[a].tree_size < heads[b].tree_size || (heads[a].tree_size == heads[b].tree_size && a < b);
   });
   std::uint64_t matched = 0;  // the largest size whose head matched so far
   for (const std::size_t i : order) {
