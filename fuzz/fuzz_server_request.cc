@@ -63,6 +63,7 @@
 #include "src/server/config.h"
 #include "src/server/ids.h"
 #include "src/server/metrics.h"
+#include "src/server/request_head.h"
 #include "src/server/service.h"
 #include "src/server/writer.h"
 
@@ -429,15 +430,7 @@ void RunRequests(Fixture& f, Bytes bytes, Bytes input) {
       if (ec || used == 0) return;
     }
     auto& head = parser.get();
-    HttpRequest req;
-    req.method = std::string(head.method_string());
-    req.target = std::string(head.target());
-    req.content_type = std::string(head[http::field::content_type]);
-    req.authorization = std::string(head[http::field::authorization]);
-    req.section = std::string(head["X-CipherChart-Section"]);
-    req.policy = std::string(head["X-CipherChart-Policy"]);
-    if (auto len = parser.content_length()) req.content_length = *len;
-    req.has_body = !parser.is_done();
+    HttpRequest req = RequestFromHead(parser);
     const bool client_keep_alive = head.keep_alive();
 
     InputBody body(parser, rest);

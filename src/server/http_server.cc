@@ -25,6 +25,7 @@
 
 #include "cipherchart/common/secret.h"
 #include "src/server/ids.h"
+#include "src/server/request_head.h"
 #include "src/server/service.h"
 #include "src/server/tls.h"
 
@@ -415,15 +416,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream) {
     const auto started = std::chrono::steady_clock::now();
     busy.fetch_add(1);
     auto& head = parser.get();
-    HttpRequest req;
-    req.method = std::string(head.method_string());
-    req.target = std::string(head.target());
-    req.content_type = std::string(head[http::field::content_type]);
-    req.authorization = std::string(head[http::field::authorization]);
-    req.section = std::string(head["X-CipherChart-Section"]);
-    req.policy = std::string(head["X-CipherChart-Policy"]);
-    if (auto len = parser.content_length()) req.content_length = *len;
-    req.has_body = !parser.is_done();
+    HttpRequest req = RequestFromHead(parser);
     if (req.has_body && beast::iequals(head[http::field::expect], "100-continue")) {
       http::response<http::empty_body> cont{http::status::continue_, 11};
       (void)co_await http::async_write(stream, cont, kTuple);

@@ -46,32 +46,28 @@ AuditedWriter::~AuditedWriter() { Stop(); }
 Result<void> AuditedWriter::Reload() {
   std::unique_lock lock(tree_mu_);
   tree_ = MerkleTree();
-  leaves_.clear();
   auto size = store_.AuditSize();
   if (!size) return std::unexpected(size.error());
-  return [&]() -> Result<void> {
-    constexpr std::int64_t kPage = 50'000;
-    for (std::int64_t from = 0; from < *size; from += kPage) {
-      auto rows = store_.ReadAudit(from, std::min(*size, from + kPage));
-      if (!rows) return std::unexpected(rows.error());
-      for (const auto& row : *rows) {
-        if (row.seq != static_cast<std::int64_t>(leaves_.size()))
-          return Fail(ErrorCode::kIntegrity,
-                      "audit log: entry " + std::to_string(leaves_.size()) + " is missing");
-        // The patient column indexes the entries a patient may list; it is not signed, so it
-        // must agree with the (signed) entry or an edit could hide a read from the patient.
-        auto entry = DecodeAuditEntry(row.entry);
-        if (!entry || entry->patient_id != row.patient_id)
-          return Fail(ErrorCode::kIntegrity, "audit log: entry " + std::to_string(row.seq) +
-                                                 " does not decode, or its patient index column was edited");
-        auto leaf = LeafHash(row.entry);
-        if (!leaf) return std::unexpected(leaf.error());
-        if (auto r = tree_.Append(*leaf); !r) return r;
-        leaves_.push_back(*leaf);
-      }
+  constexpr std::int64_t kPage = 50'000;
+  for (std::int64_t from = 0; from < *size; from += kPage) {
+    auto rows = store_.ReadAudit(from, std::min(*size, from + kPage));
+    if (!rows) return std::unexpected(rows.error());
+    for (const auto& row : *rows) {
+      if (row.seq != static_cast<std::int64_t>(tree_.size()))
+        return Fail(ErrorCode::kIntegrity,
+                    "audit log: entry " + std::to_string(tree_.size()) + " is missing");
+      // The patient column indexes the entries a patient may list; it is not signed, so it
+      // must agree with the (signed) entry or an edit could hide a read from the patient.
+      auto entry = DecodeAuditEntry(row.entry);
+      if (!entry || entry->patient_id != row.patient_id)
+        return Fail(ErrorCode::kIntegrity, "audit log: entry " + std::to_string(row.seq) +
+                                               " does not decode, or its patient index column was edited");
+      auto leaf = LeafHash(row.entry);
+      if (!leaf) return std::unexpected(leaf.error());
+      if (auto r = tree_.Append(*leaf); !r) return r;
     }
-    return {};
-  }();
+  }
+  return {};
 }
 
 void AuditedWriter::ReloadAfterFailure() {
@@ -84,7 +80,8 @@ void AuditedWriter::ReloadAfterFailure() {
 }
 
 Result<void> AuditedWriter::CatchUp(std::int64_t db_size) {
-  const auto have = static_cast<std::int64_t>(leaves_.size());
+  // Only this thread appends, so reading the size without the lock is safe.
+  const auto have = static_cast<std::int64_t>(tree_.size());
   if (db_size < have)
     return Fail(ErrorCode::kIntegrity, "audit log: the database holds " + std::to_string(db_size) +
                                            " entries, fewer than the " + std::to_string(have) +
@@ -100,7 +97,6 @@ Result<void> AuditedWriter::CatchUp(std::int64_t db_size) {
     auto leaf = LeafHash(row.entry);
     if (!leaf) return std::unexpected(leaf.error());
     if (auto r = tree_.Append(*leaf); !r) return r;
-    leaves_.push_back(*leaf);
   }
   return {};
 }
@@ -181,7 +177,7 @@ void AuditedWriter::ProcessBatch(std::vector<Request>& batch) {
     }
   }
 
-  const std::size_t old_size = leaves_.size();
+  const std::uint64_t old_size = tree_.size();
   std::optional<SignedTreeHead> new_head;
   if (!rows.empty()) {
     if (auto r = (*tx)->AppendAudit(rows); !r) return fail_all(r.error());
@@ -195,12 +191,11 @@ void AuditedWriter::ProcessBatch(std::vector<Request>& batch) {
           ReloadAfterFailure();
           return fail_all(Error(ErrorCode::kInternal, "audit log: hashing failed"));
         }
-        leaves_.push_back(*leaf);
       }
       root = tree_.Root();
     }
     if (!root) return fail_all(root.error());
-    auto head = SignTreeHead(key_, leaves_.size(), NowMillis(), *root);
+    auto head = SignTreeHead(key_, tree_.size(), NowMillis(), *root);
     if (!head) return fail_all(head.error());
     auto head_row = ToTreeHeadRow(*head);
     if (!head_row) return fail_all(head_row.error());
@@ -212,7 +207,7 @@ void AuditedWriter::ProcessBatch(std::vector<Request>& batch) {
   }
   if (auto r = (*tx)->Commit(); !r) {
     // The tree in memory got ahead of the database: rebuild it from what is durable.
-    if (leaves_.size() != old_size) ReloadAfterFailure();
+    if (tree_.size() != old_size) ReloadAfterFailure();
     return fail_all(r.error());
   }
   if (new_head) {
@@ -252,8 +247,7 @@ Result<std::vector<Hash>> AuditedWriter::ConsistencyProof(std::uint64_t first, s
 
 Result<Hash> AuditedWriter::LeafAt(std::uint64_t index) const {
   std::shared_lock lock(tree_mu_);
-  if (index >= leaves_.size()) return Fail(ErrorCode::kInvalidArgument, "index is past the end of the log");
-  return leaves_[index];
+  return tree_.LeafAt(index);
 }
 
 }  // namespace cipherchart::server

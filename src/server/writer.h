@@ -73,7 +73,6 @@ class AuditedWriter {
   mutable std::shared_mutex tree_mu_;
   MerkleTree tree_;
   std::optional<SignedTreeHead> head_;
-  std::vector<Hash> leaves_;  // leaf hashes by index, for LeafAt
 
   std::atomic<std::uint64_t> batches_{0};
   bool broken_ = false;  // writer thread only

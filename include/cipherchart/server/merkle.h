@@ -65,6 +65,8 @@ class MerkleTree {
   // The proof is empty for m == n (SUBPROOF(m, D[m], true) = {}) and for m == 0 (the empty
   // tree is a prefix of every tree; the RFC defines no proof for it, see VerifyConsistency).
   Result<std::vector<Hash>> ConsistencyProof(std::uint64_t m, std::uint64_t n) const;
+  // The leaf hash at `index` (kInvalidArgument past the end).
+  Result<Hash> LeafAt(std::uint64_t index) const;
 
  private:
   // MTH(D[begin:end]) for a range of the RFC recursion: begin is a multiple of the largest

@@ -169,6 +169,13 @@ Result<void> MerkleTree::SubProof(std::uint64_t m, std::uint64_t begin, std::uin
   return {};
 }
 
+Result<Hash> MerkleTree::LeafAt(std::uint64_t index) const {
+  if (index >= size())
+    return Fail(ErrorCode::kInvalidArgument,
+                "leaf " + std::to_string(index) + " is past the end of a tree of " + std::to_string(size()));
+  return levels_[0][index];
+}
+
 Result<std::vector<Hash>> MerkleTree::ConsistencyProof(std::uint64_t m, std::uint64_t n) const {
   if (n > size()) {
     return Fail(ErrorCode::kInvalidArgument, "Merkle tree: no consistency proof to tree size " + Str(n) +
