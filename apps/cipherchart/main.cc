@@ -1,9 +1,9 @@
-// cipherchart: one binary, subcommands like git. Only the subcommands that exist are listed;
-// the authority, doctor and patient commands arrive with issue 7.
+// cipherchart: one binary, subcommands like git (each has --help).
 #include <cstdio>
 #include <cstring>
 #include <string_view>
 
+#include "apps/cipherchart/flows_common.h"
 #include "apps/cipherchart/server_command.h"
 #include "cipherchart/pairing/selftest.h"
 #include "cipherchart/version.h"
@@ -17,12 +17,18 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  server <run|add-admin|verify-log>  the storage server (see 'cipherchart server --help')\n"
+    "  authority ...       an attribute authority: init, publish, approve, issue keys\n"
+    "  admin ...           the server admin: approve authority admins\n"
+    "  doctor ...          practitioners: register, fetch keys, register patients, view, add\n"
+    "  patient ...         patients: enrol, view, share a personal view, access log\n"
+    "  personal ...        family and friends: read what a patient shares\n"
     "  selftest [--json]   run the BLS12-381 known-answer self-test (pairing of the generators,\n"
     "                      hash-to-curve vector, encodings); exit 0 if all pass, 1 otherwise\n"
     "  version             print the version\n"
     "  help                show this help\n"
     "\n"
-    "exit codes: 0 success, 1 a check failed, 2 usage error\n";
+    "exit codes: 0 success, 1 failure, 2 usage error, 3 refused, 4 tampered record, 5 wrong\n"
+    "passphrase or second factor\n";
 
 int RunSelftest(bool json) {
   const auto report = cipherchart::pairing::RunSelfTest();
@@ -49,6 +55,11 @@ int main(int argc, char** argv) {
   }
   const std::string_view cmd = argv[1];
   if (cmd == "server") return cipherchart::app::ServerCommand(argc - 1, argv + 1);
+  if (cmd == "authority") return cipherchart::app::AuthorityCommand(argc, argv);
+  if (cmd == "admin") return cipherchart::app::AdminCommand(argc, argv);
+  if (cmd == "doctor" || cmd == "practitioner") return cipherchart::app::DoctorCommand(argc, argv);
+  if (cmd == "patient") return cipherchart::app::PatientCommand(argc, argv);
+  if (cmd == "personal") return cipherchart::app::PersonalCommand(argc, argv);
   bool json = false, help = false;
   for (int i = 2; i < argc; ++i) {
     const std::string_view a = argv[i];

@@ -28,6 +28,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "randomness_failure";
     case ErrorCode::kUnsupported:
       return "unsupported";
+    case ErrorCode::kPermissionDenied:
+      return "permission_denied";
     case ErrorCode::kInternal:
       return "internal";
   }

@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
+#include "cipherchart/abe/authority_directory.h"
 #include "cipherchart/common/secret.h"
 #include "cipherchart/envelope/signature.h"
 #include "cipherchart/version.h"
@@ -23,6 +24,10 @@ using json = nlohmann::json;
 using Sha256Digest = std::array<std::uint8_t, 32>;
 
 constexpr std::string_view kLoginContext = "CIPHERCHART-LOGIN-V1";
+// A directory entry is a certificate chain and a key statement: kilobytes, far below this.
+constexpr std::int64_t kMaxDirectoryEntryBody = 1 << 20;
+static_assert(kMaxDirectoryNamespaces <= static_cast<std::int64_t>(abe::kMaxDirectoryEntries),
+              "GET /v1/directory must be able to encode every stored namespace");
 
 HttpReply ErrorReply(int status, std::string_view code, std::string_view message) {
   HttpReply r;
@@ -238,6 +243,30 @@ json AccountJson(const Account& a) {
           {"created_at", a.created_at}};
 }
 
+// What any approved account may learn about another (GET /v1/accounts/{user_id}): enough to
+// check that an envelope's author key is that account's identity key, to show the author's
+// name, and to encrypt a key package to the account's delivery key. A patient's organisation
+// and details are not shown.
+json PublicAccountJson(const Account& a) {
+  json out = {{"user_id", a.user_id},
+              {"role", RoleName(a.role)},
+              {"state", StateName(a.state)},
+              {"identity_key", ToHex(a.identity_key)},
+              {"delivery_key", ToHex(a.delivery_key)}};
+  if (a.role == Role::kPatient) return out;
+  std::string name;
+  if (a.role == Role::kPractitioner || a.role == Role::kAuthorityAdmin) {
+    const json details = json::parse(a.details_json, nullptr, false);
+    if (details.is_object()) {
+      if (const auto it = details.find("name"); it != details.end() && it->is_string())
+        name = it->get<std::string>();
+    }
+  }
+  out["organisation"] = a.organisation;
+  out["name"] = name;
+  return out;
+}
+
 json RecordJson(const RecordMeta& m) {
   return {{"record_id", m.record_id},  {"version", m.version},       {"section", m.section},
           {"policy", m.policy},        {"author_id", m.author_id},   {"size", m.size},
@@ -259,6 +288,25 @@ std::string Prefix(const std::string& s, std::size_t max) {
   std::size_t n = std::min(s.size(), max);
   while (n > 0 && n < s.size() && (static_cast<unsigned char>(s[n]) & 0xc0) == 0x80) --n;
   return s.substr(0, n);
+}
+
+// `s` with every byte outside printable ASCII written as \xNN, unless it is printable UTF-8
+// already: for messages that may quote request bytes (a parser's error naming a bad field), which
+// the JSON encoder would refuse if they were not UTF-8.
+std::string PrintableMessage(const std::string& s) {
+  if (IsPrintableText(s)) return s;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (const unsigned char c : s) {
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -330,6 +378,41 @@ asio::awaitable<Result<std::string>> Service::ReadJsonBody(const HttpRequest& re
     }
   }
   co_return text;
+}
+
+asio::awaitable<Result<std::vector<std::uint8_t>>> Service::ReadBinaryBody(const HttpRequest& req,
+                                                                           BodySource& body,
+                                                                           std::int64_t limit,
+                                                                           HttpReply& fail) {
+  auto too_large = [&] {
+    fail = ErrorReply(413, "too_large",
+                      "the body is over this route's limit of " + std::to_string(limit) + " bytes");
+    return Fail(ErrorCode::kInvalidArgument, "too large");
+  };
+  if (req.content_type.rfind("application/octet-stream", 0) != 0) {
+    fail =
+        ErrorReply(415, "unsupported_media_type", "this route takes Content-Type: application/octet-stream");
+    co_return Fail(ErrorCode::kInvalidArgument, "content type");
+  }
+  if (!req.content_length && !req.has_body) {
+    fail = ErrorReply(411, "length_required", "uploads need Content-Length or chunked transfer encoding");
+    co_return Fail(ErrorCode::kInvalidArgument, "length required");
+  }
+  if (req.content_length && static_cast<std::int64_t>(*req.content_length) > limit) co_return too_large();
+  std::vector<std::uint8_t> out;
+  std::array<std::uint8_t, 16 * 1024> buf{};
+  for (;;) {
+    auto n = co_await body.Read(buf);
+    if (!n) {
+      fail = ErrorReply(body.failure_status(), body.failure_status() == 408 ? "timeout" : "bad_request",
+                        n.error().message());
+      co_return std::unexpected(n.error());
+    }
+    if (*n == 0) break;
+    if (static_cast<std::int64_t>(out.size() + *n) > limit) co_return too_large();
+    out.insert(out.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(*n));
+  }
+  co_return out;
 }
 
 Result<std::optional<Account>> Service::CachedAccount(const std::string& user_id) {
@@ -510,6 +593,23 @@ asio::awaitable<HttpReply> Service::Dispatch(const HttpRequest& req, BodySource&
     co_return ErrorReply(403, "not_approved",
                          std::string("the account is ") + std::string(StateName(p.account.state)) +
                              "; only /v1/accounts/me is available until an admin approves it");
+  }
+  if (s.size() == 3 && s[1] == "accounts") {  // "me" is matched above, for any approval state
+    route.name = "/v1/accounts/{user_id}";
+    route.p1 = s[2];
+    if (m != "GET") co_return method_not_allowed("GET");
+    co_return LookupAccount(route);
+  }
+  if (s.size() == 2 && s[1] == "directory") {
+    route.name = "/v1/directory";
+    if (m != "GET") co_return method_not_allowed("GET");
+    co_return Directory();
+  }
+  if (s.size() == 3 && s[1] == "directory") {
+    route.name = "/v1/directory/{namespace}";
+    route.p1 = s[2];
+    if (m != "PUT") co_return method_not_allowed("PUT");
+    co_return co_await PublishDirectoryEntry(req, body, route, p);
   }
   if (s.size() == 2 && s[1] == "registrations") {
     route.name = "/v1/registrations";
@@ -805,6 +905,124 @@ asio::awaitable<HttpReply> Service::Logout(const HttpRequest&, const Principal& 
 }
 
 HttpReply Service::Me(const Principal& who) { return JsonReply(200, AccountJson(who.account)); }
+
+HttpReply Service::LookupAccount(const Route& route) {
+  if (!IsValidUserId(route.p1)) return ErrorReply(400, "bad_path", "not a user id");
+  auto account_r = CachedAccount(route.p1);
+  if (!account_r) return ErrorReply(500, "internal", "internal error");
+  const std::optional<Account>& account = *account_r;
+  if (!account.has_value()) return ErrorReply(404, "not_found", "no such user");
+  return JsonReply(200, PublicAccountJson(*account));
+}
+
+HttpReply Service::Directory() {
+  auto rows = store_.ListDirectoryEntries();
+  if (!rows) return ErrorReply(500, "internal", "internal error");
+  std::vector<abe::DirectoryEntry> entries;
+  entries.reserve(rows->size());
+  for (const auto& row : *rows) {
+    // Each row holds the one entry its PUT was checked to hold; anything else is a damaged
+    // database, not something to serve.
+    auto parsed = abe::ParseDirectory(row.entry);
+    if (!parsed || parsed->size() != 1) return ErrorReply(500, "internal", "internal error");
+    entries.push_back(std::move(parsed->front()));
+  }
+  auto file = abe::EncodeDirectory(entries);
+  if (!file) return ErrorReply(500, "internal", "internal error");
+  HttpReply reply;
+  reply.content_type = "application/octet-stream";
+  reply.body.assign(file->begin(), file->end());
+  return reply;
+}
+
+asio::awaitable<HttpReply> Service::PublishDirectoryEntry(const HttpRequest& req, BodySource& body,
+                                                          const Route& route, const Principal& who) {
+  const std::string& ns = route.p1;
+  // The namespace is echoed in messages only once it is known to be printable UTF-8.
+  if (!IsPrintableText(ns)) co_return ErrorReply(400, "bad_path", "not an authority namespace");
+  if (auto ok = abe::ValidateNamespace(ns); !ok) co_return ErrorReply(400, "bad_path", ok.error().message());
+  if (who.account.role != Role::kAuthorityAdmin) {
+    LogDetached({NowMillis(), who.account.user_id, "directory.publish", "", ns, "denied:403"});
+    co_return ErrorReply(403, "forbidden", "only approved authority admins publish directory entries");
+  }
+  HttpReply fail;
+  auto bytes = co_await ReadBinaryBody(req, body, kMaxDirectoryEntryBody, fail);
+  if (!bytes) co_return fail;
+  auto bad = [](const std::string& message) {
+    return ErrorReply(400, "bad_directory_entry", PrintableMessage(message));
+  };
+  auto parsed = abe::ParseDirectory(*bytes);
+  if (!parsed)
+    co_return bad("the body is not an authority directory file (CCMD): " + parsed.error().message());
+  if (parsed->size() != 1) {
+    co_return bad("the directory file holds " + std::to_string(parsed->size()) +
+                  " entries; a PUT publishes exactly one");
+  }
+  const abe::DirectoryEntry& entry = parsed->front();
+  const std::string& certified = entry.chain.back().authority_namespace;
+  if (certified != ns) {
+    co_return bad("the entry's certificate chain is for \"" + certified +
+                  "\", not for the path's namespace \"" + ns + "\"");
+  }
+  const std::string& stated = entry.statement.public_key.authority_namespace;
+  if (stated != ns) {
+    co_return bad("the entry's key statement is for \"" + stated + "\", not for the path's namespace \"" +
+                  ns + "\"");
+  }
+  const std::string owned_message =
+      "namespace \"" + ns + "\" is published by another organisation's authority admins";
+  auto owner_of = [&]() -> Result<std::optional<std::string>> {
+    auto stored = store_.GetDirectoryEntry(ns);
+    if (!stored) return std::unexpected(stored.error());
+    const std::optional<DirectoryEntryRow>& row = *stored;
+    if (!row.has_value()) return std::optional<std::string>();
+    return std::optional<std::string>(row->organisation);
+  };
+  auto owner_r = owner_of();
+  if (!owner_r) co_return ErrorReply(500, "internal", "internal error");
+  const std::optional<std::string>& owner = *owner_r;
+  if (owner.has_value() && *owner != who.account.organisation) {
+    LogDetached({NowMillis(), who.account.user_id, "directory.publish", "", ns, "denied:403"});
+    co_return ErrorReply(403, "namespace_owned", owned_message);
+  }
+  // Stored canonically re-encoded: GET re-parses every row.
+  auto canonical = abe::EncodeDirectory(*parsed);
+  if (!canonical) co_return bad(canonical.error().message());
+  DirectoryEntryRow row;
+  row.authority_namespace = ns;
+  row.organisation = who.account.organisation;
+  row.entry = std::move(*canonical);
+  row.publisher_id = who.account.user_id;
+  row.updated_at = NowMillis();
+  auto inserted = std::make_shared<bool>(false);
+  AuditedWriter::Request w;
+  w.apply = [row, inserted](WriteTx& tx) -> Result<void> {
+    auto r = tx.PutDirectoryEntry(row, kMaxDirectoryNamespaces);
+    if (!r) return std::unexpected(r.error());
+    *inserted = *r;
+    return {};
+  };
+  w.audit.push_back({NowMillis(), who.account.user_id, "directory.publish", "", ns, "ok"});
+  auto r = co_await Commit(std::move(w));
+  if (!r) {
+    if (r.error().code() != ErrorCode::kContextMismatch)
+      co_return ErrorReply(500, "internal", "internal error");
+    // Another organisation published the namespace first, or the directory is full.
+    auto now_owner = owner_of();
+    if (!now_owner) co_return ErrorReply(500, "internal", "internal error");
+    const std::optional<std::string>& current = *now_owner;
+    if (current.has_value() && *current != who.account.organisation)
+      co_return ErrorReply(403, "namespace_owned", owned_message);
+    co_return ErrorReply(409, "directory_full",
+                         "the directory already holds the maximum of " +
+                             std::to_string(kMaxDirectoryNamespaces) + " namespaces");
+  }
+  co_return JsonReply(*inserted ? 201 : 200, {{"namespace", ns},
+                                              {"organisation", row.organisation},
+                                              {"publisher", row.publisher_id},
+                                              {"updated_at", row.updated_at},
+                                              {"size", row.entry.size()}});
+}
 
 asio::awaitable<HttpReply> Service::ListRegistrations(const Route& route, const Principal& who) {
   std::optional<ApprovalState> state = ApprovalState::kPending;

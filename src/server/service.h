@@ -78,6 +78,9 @@ class Service {
 
   asio::awaitable<Result<std::string>> ReadJsonBody(const HttpRequest& req, BodySource& body,
                                                     HttpReply& fail);
+  // An application/octet-stream body of at most `limit` bytes, in memory (small bodies only).
+  asio::awaitable<Result<std::vector<std::uint8_t>>> ReadBinaryBody(const HttpRequest& req, BodySource& body,
+                                                                    std::int64_t limit, HttpReply& fail);
   Result<std::optional<Principal>> Authenticate(const HttpRequest& req, HttpReply& fail);
   Result<std::optional<Account>> CachedAccount(const std::string& user_id);
   void ForgetAccount(const std::string& user_id);
@@ -87,6 +90,10 @@ class Service {
   asio::awaitable<HttpReply> Login(const HttpRequest& req, BodySource& body);
   asio::awaitable<HttpReply> Logout(const HttpRequest& req, const Principal& who);
   HttpReply Me(const Principal& who);
+  HttpReply LookupAccount(const Route& route);
+  HttpReply Directory();
+  asio::awaitable<HttpReply> PublishDirectoryEntry(const HttpRequest& req, BodySource& body,
+                                                   const Route& route, const Principal& who);
   asio::awaitable<HttpReply> ListRegistrations(const Route& route, const Principal& who);
   asio::awaitable<HttpReply> Decide(const HttpRequest& req, BodySource& body, const Route& route,
                                     const Principal& who, bool approve);

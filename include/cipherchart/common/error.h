@@ -27,6 +27,7 @@ enum class ErrorCode {
   kContextMismatch,    // authentic data bound to another context (record id, version) than expected
   kRandomnessFailure,  // the OS CSPRNG did not deliver
   kUnsupported,        // a valid request for something not implemented (yet)
+  kPermissionDenied,   // the server or an access policy refused the caller
   kInternal,           // an invariant broke; a bug
 };
 

@@ -124,6 +124,22 @@ struct TreeHeadRow {
   std::array<std::uint8_t, 64> signature{};
 };
 
+// At most this many namespaces in the authority directory: a directory file holds at most
+// abe::kMaxDirectoryEntries, and GET /v1/directory serves them all as one file.
+inline constexpr std::int64_t kMaxDirectoryNamespaces = 4096;
+
+// One entry of the authority directory (PUT /v1/directory/{namespace}): the latest directory
+// file an authority admin published for the namespace. The server parses it but verifies no
+// signature (it has no trust roots; clients verify against their own). The first publisher's
+// organisation owns the namespace: only admins of that organisation replace the entry.
+struct DirectoryEntryRow {
+  std::string authority_namespace;  // abe::ValidateNamespace holds
+  std::string organisation;         // the owner: the first publisher's organisation
+  std::vector<std::uint8_t> entry;  // a CCMD directory file holding exactly this namespace's entry
+  std::string publisher_id;         // user_id of the admin who published this version
+  std::int64_t updated_at = 0;      // unix milliseconds
+};
+
 class WriteTx {
  public:
   virtual ~WriteTx() = default;
@@ -171,6 +187,12 @@ class WriteTx {
 
   virtual Result<void> InsertKeyPackage(const KeyPackage& package) = 0;
 
+  // Stores `entry` for its namespace: inserts it (true) if the namespace is new, or replaces the
+  // stored entry, publisher and time (false) if `entry.organisation` owns the namespace. The
+  // owner never changes. kContextMismatch, changing nothing, if another organisation owns the
+  // namespace, or if it is new and `max_entries` namespaces are already stored.
+  virtual Result<bool> PutDirectoryEntry(const DirectoryEntryRow& entry, std::int64_t max_entries) = 0;
+
   // Locks the audit log's head for this transaction and returns its size (the next seq).
   // Called once per transaction before AppendAudit.
   virtual Result<std::int64_t> LockAuditHead() = 0;
@@ -210,6 +232,11 @@ class Store {
 
   virtual Result<std::vector<KeyPackage>> ListKeyPackages(const std::string& recipient_id) = 0;
   virtual Result<std::optional<KeyPackage>> GetKeyPackage(const std::string& package_id) = 0;
+
+  // The stored directory entry of a namespace, and every entry ordered by namespace (bytewise).
+  virtual Result<std::optional<DirectoryEntryRow>> GetDirectoryEntry(
+      const std::string& authority_namespace) = 0;
+  virtual Result<std::vector<DirectoryEntryRow>> ListDirectoryEntries() = 0;
 
   // Number of chunks of a committed blob, and one chunk (nullopt past the end).
   virtual Result<std::int64_t> BlobChunkCount(const std::string& blob_id) = 0;

@@ -108,6 +108,12 @@ CREATE TABLE IF NOT EXISTS tree_heads (
   timestamp_ms BIGINT NOT NULL,
   root BYTEA NOT NULL CHECK (length(root) = 32),
   signature BYTEA NOT NULL CHECK (length(signature) = 64));
+CREATE TABLE IF NOT EXISTS directory_entries (
+  authority_namespace TEXT COLLATE "C" PRIMARY KEY,
+  organisation TEXT COLLATE "C" NOT NULL,
+  entry BYTEA NOT NULL,
+  publisher_id TEXT COLLATE "C" NOT NULL,
+  updated_at BIGINT NOT NULL);
 )sql";
 
 // The row lock is held to the end of the transaction: another server's LockAuditHead waits

@@ -130,6 +130,27 @@ constexpr Sql kGetKeyPackage = {
     "SELECT package_id, recipient_id, sender_id, size, created_at, blob_id FROM key_packages "
     "WHERE package_id = $1"};
 
+// The owner (organisation) is never updated: a replacement must come from it.
+constexpr Sql kReplaceDirectoryEntry = {
+    "replace directory entry",
+    "UPDATE directory_entries SET entry = $3, publisher_id = $4, updated_at = $5 "
+    "WHERE authority_namespace = $1 AND organisation = $2"};
+constexpr Sql kInsertDirectoryEntry = {
+    "insert directory entry",
+    "INSERT INTO directory_entries (authority_namespace, organisation, entry, publisher_id, updated_at) "
+    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"};
+constexpr Sql kDirectoryEntryExists = {"directory entry exists",
+                                       "SELECT 1 FROM directory_entries WHERE authority_namespace = $1"};
+constexpr Sql kDirectoryEntryCount = {"directory entry count", "SELECT COUNT(*) FROM directory_entries"};
+constexpr Sql kGetDirectoryEntry = {
+    "get directory entry",
+    "SELECT authority_namespace, organisation, entry, publisher_id, updated_at FROM directory_entries "
+    "WHERE authority_namespace = $1"};
+constexpr Sql kListDirectoryEntries = {
+    "list directory entries",
+    "SELECT authority_namespace, organisation, entry, publisher_id, updated_at FROM directory_entries "
+    "ORDER BY authority_namespace"};
+
 constexpr Sql kInsertAudit = {
     "append audit", "INSERT INTO audit (seq, patient_id, entry) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"};
 constexpr Sql kSetAuditHead = {"update audit head", "UPDATE audit_head SET size = $1 WHERE id = 1"};
@@ -230,6 +251,17 @@ KeyPackage DecodeKeyPackage(const Row& row) {
   k.created_at = row.Int(4);
   k.blob_id = row.Text(5);
   return k;
+}
+
+DirectoryEntryRow DecodeDirectoryEntry(const Row& row) {
+  DirectoryEntryRow d;
+  d.authority_namespace = row.Text(0);
+  d.organisation = row.Text(1);
+  const auto entry = row.Bytes(2);
+  d.entry.assign(entry.begin(), entry.end());
+  d.publisher_id = row.Text(3);
+  d.updated_at = row.Int(4);
+  return d;
 }
 
 AuditRow DecodeAudit(const Row& row) {
@@ -352,6 +384,14 @@ Result<void> ValidateKeyPackage(const KeyPackage& k) {
   if (auto ok = CheckText("sender_id", k.sender_id); !ok) return ok;
   if (auto ok = CheckNonEmptyText("blob_id", k.blob_id); !ok) return ok;
   if (k.size < 0) return std::unexpected(Invalid("key package size is negative"));
+  return {};
+}
+
+Result<void> ValidateDirectoryEntry(const DirectoryEntryRow& d) {
+  if (auto ok = CheckNonEmptyText("authority_namespace", d.authority_namespace); !ok) return ok;
+  if (auto ok = CheckNonEmptyText("organisation", d.organisation); !ok) return ok;
+  if (auto ok = CheckText("publisher_id", d.publisher_id); !ok) return ok;
+  if (d.entry.empty()) return std::unexpected(Invalid("directory entry is empty"));
   return {};
 }
 
@@ -601,6 +641,44 @@ class SqlWriteTx final : public WriteTx {
     return {};
   }
 
+  Result<bool> PutDirectoryEntry(const DirectoryEntryRow& d, std::int64_t max_entries) override {
+    if (auto ok = CheckOpen(); !ok) return std::unexpected(ok.error());
+    if (auto ok = ValidateDirectoryEntry(d); !ok) return std::unexpected(ok.error());
+    if (max_entries < 0) return std::unexpected(Invalid("max_entries is negative"));
+    auto replace = [&]() -> Result<bool> {
+      auto n = conn().Run(kReplaceDirectoryEntry,
+                          {Param::Text(d.authority_namespace), Param::Text(d.organisation),
+                           Param::Bytes(d.entry), Param::Text(d.publisher_id), Param::Int(d.updated_at)},
+                          nullptr);
+      if (!n) return std::unexpected(n.error());
+      return *n == 1;
+    };
+    auto replaced = replace();
+    if (!replaced) return std::unexpected(replaced.error());
+    if (*replaced) return false;
+    const Error owned = Conflict("the namespace is owned by another organisation");
+    auto exists = Exists(conn(), kDirectoryEntryExists, {Param::Text(d.authority_namespace)});
+    if (!exists) return std::unexpected(exists.error());
+    if (*exists) return std::unexpected(owned);
+    auto count = QueryInt(conn(), kDirectoryEntryCount, {});
+    if (!count) return std::unexpected(count.error());
+    if (count->value_or(0) >= max_entries) {
+      return std::unexpected(
+          Conflict("the directory already holds " + std::to_string(max_entries) + " namespaces"));
+    }
+    auto n = conn().Run(kInsertDirectoryEntry,
+                        {Param::Text(d.authority_namespace), Param::Text(d.organisation),
+                         Param::Bytes(d.entry), Param::Text(d.publisher_id), Param::Int(d.updated_at)},
+                        nullptr);
+    if (!n) return std::unexpected(n.error());
+    if (*n == 1) return true;
+    // Another server inserted the namespace since the check (PostgreSQL): replace if ours.
+    auto again = replace();
+    if (!again) return std::unexpected(again.error());
+    if (*again) return false;
+    return std::unexpected(owned);
+  }
+
   Result<std::int64_t> LockAuditHead() override {
     if (auto ok = CheckOpen(); !ok) return std::unexpected(ok.error());
     auto size = QueryInt(conn(), *dialect_.lock_audit_head, {});
@@ -771,13 +849,15 @@ Result<void> SqlStore::Migrate() {
       if (auto ok = conn.Exec("create schema", dialect_.schema); !ok) return ok;
       auto version = QueryInt(conn, kSchemaVersionRead, {});
       if (!version) return std::unexpected(version.error());
-      if (!version->has_value()) {
-        auto n = conn.Run(kSchemaVersionInsert, {Param::Int(kSchemaVersion)}, nullptr);
-        if (!n) return std::unexpected(n.error());
-      } else if (**version > kSchemaVersion) {
+      if (version->has_value() && **version > kSchemaVersion) {
         return Fail(ErrorCode::kUnsupported, "the database has schema version " + std::to_string(**version) +
                                                  "; this server knows version " +
                                                  std::to_string(kSchemaVersion));
+      }
+      // A new database, or an older layout whose missing tables the schema just created.
+      if (!version->has_value() || **version < kSchemaVersion) {
+        auto n = conn.Run(kSchemaVersionInsert, {Param::Int(kSchemaVersion)}, nullptr);
+        if (!n) return std::unexpected(n.error());
       }
       return conn.Commit();
     }();
@@ -875,6 +955,24 @@ Result<std::optional<KeyPackage>> SqlStore::GetKeyPackage(const std::string& pac
   if (!lease) return std::unexpected(lease.error());
   return QueryOne<KeyPackage>((*lease)->conn(), kGetKeyPackage, {Param::Text(package_id)},
                               [](const Row& row) -> Result<KeyPackage> { return DecodeKeyPackage(row); });
+}
+
+Result<std::optional<DirectoryEntryRow>> SqlStore::GetDirectoryEntry(const std::string& authority_namespace) {
+  if (auto ok = CheckText("authority_namespace", authority_namespace); !ok)
+    return std::unexpected(ok.error());
+  auto lease = AcquireReader();
+  if (!lease) return std::unexpected(lease.error());
+  return QueryOne<DirectoryEntryRow>(
+      (*lease)->conn(), kGetDirectoryEntry, {Param::Text(authority_namespace)},
+      [](const Row& row) -> Result<DirectoryEntryRow> { return DecodeDirectoryEntry(row); });
+}
+
+Result<std::vector<DirectoryEntryRow>> SqlStore::ListDirectoryEntries() {
+  auto lease = AcquireReader();
+  if (!lease) return std::unexpected(lease.error());
+  return QueryAll<DirectoryEntryRow>(
+      (*lease)->conn(), kListDirectoryEntries, {},
+      [](const Row& row) -> Result<DirectoryEntryRow> { return DecodeDirectoryEntry(row); });
 }
 
 Result<std::int64_t> SqlStore::BlobChunkCount(const std::string& blob_id) {

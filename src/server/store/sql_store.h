@@ -88,7 +88,8 @@ struct Dialect {
   const Sql* lock_audit_head;  // SELECT size FROM audit_head WHERE id = 1 [FOR UPDATE]
 };
 
-inline constexpr std::int64_t kSchemaVersion = 1;
+// 1: the first layout; 2: adds directory_entries (Migrate creates it and records 2).
+inline constexpr std::int64_t kSchemaVersion = 2;
 
 class SqlStore : public Store {
  public:
@@ -108,6 +109,8 @@ class SqlStore : public Store {
                                               std::optional<std::int64_t> version) override;
   Result<std::vector<KeyPackage>> ListKeyPackages(const std::string& recipient_id) override;
   Result<std::optional<KeyPackage>> GetKeyPackage(const std::string& package_id) override;
+  Result<std::optional<DirectoryEntryRow>> GetDirectoryEntry(const std::string& authority_namespace) override;
+  Result<std::vector<DirectoryEntryRow>> ListDirectoryEntries() override;
   Result<std::int64_t> BlobChunkCount(const std::string& blob_id) override;
   Result<std::optional<std::vector<std::uint8_t>>> ReadBlobChunk(const std::string& blob_id,
                                                                  std::int64_t index) override;

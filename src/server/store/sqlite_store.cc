@@ -106,6 +106,12 @@ CREATE TABLE IF NOT EXISTS tree_heads (
   timestamp_ms INTEGER NOT NULL,
   root BLOB NOT NULL CHECK (length(root) = 32),
   signature BLOB NOT NULL CHECK (length(signature) = 64));
+CREATE TABLE IF NOT EXISTS directory_entries (
+  authority_namespace TEXT PRIMARY KEY,
+  organisation TEXT NOT NULL,
+  entry BLOB NOT NULL,
+  publisher_id TEXT NOT NULL,
+  updated_at INTEGER NOT NULL);
 )sql";
 
 // The write connection holds the database's write lock from BEGIN IMMEDIATE on, so this plain

@@ -554,6 +554,70 @@ TEST_P(StoreTest, KeyPackages) {
   EXPECT_TRUE(nobody.empty());
 }
 
+TEST_P(StoreTest, DirectoryEntriesAreOwnedByTheFirstOrganisation) {
+  auto row = [](const std::string& ns, const std::string& org, std::uint8_t tag, const std::string& publisher,
+                std::int64_t at) {
+    return DirectoryEntryRow{ns, org, {'C', 'C', 'M', 'D', tag}, publisher, at};
+  };
+  ASSERT_OK_AND_ASSIGN(auto empty, store_->ListDirectoryEntries());
+  EXPECT_TRUE(empty.empty());
+  constexpr std::int64_t kMax = 4;
+  InTx([&](WriteTx& tx) {
+    ASSERT_OK_AND_ASSIGN(const bool first,
+                         tx.PutDirectoryEntry(row("hospital_a", "hospital-a", 1, "u-a1", 100), kMax));
+    EXPECT_TRUE(first);
+    ASSERT_OK_AND_ASSIGN(const bool board,
+                         tx.PutDirectoryEntry(row("board", "board-org", 2, "u-b", 110), kMax));
+    EXPECT_TRUE(board);
+    // Replaced by an admin of the owning organisation...
+    ASSERT_OK_AND_ASSIGN(const bool again,
+                         tx.PutDirectoryEntry(row("hospital_a", "hospital-a", 3, "u-a2", 120), kMax));
+    EXPECT_FALSE(again);
+    // ...never by another organisation; the refusal leaves the transaction usable.
+    EXPECT_ERROR_CODE(tx.PutDirectoryEntry(row("hospital_a", "hospital-b", 4, "u-x", 130), kMax),
+                      ErrorCode::kContextMismatch);
+    ASSERT_OK_AND_ASSIGN(
+        const bool sub,
+        tx.PutDirectoryEntry(row("hospital_a.cardiology", "hospital-a", 5, "u-a1", 140), kMax));
+    EXPECT_TRUE(sub);
+    ASSERT_OK_AND_ASSIGN(const bool zeta, tx.PutDirectoryEntry(row("Zeta", "zeta-org", 6, "u-z", 150), kMax));
+    EXPECT_TRUE(zeta);
+    // Full: a new namespace is refused, a replacement is still accepted.
+    EXPECT_ERROR_CODE(tx.PutDirectoryEntry(row("pharmacy", "pharma", 7, "u-p", 160), kMax),
+                      ErrorCode::kContextMismatch);
+    ASSERT_OK_AND_ASSIGN(const bool rotated,
+                         tx.PutDirectoryEntry(row("board", "board-org", 8, "u-b2", 170), kMax));
+    EXPECT_FALSE(rotated);
+    EXPECT_ERROR_CODE(tx.PutDirectoryEntry(row("", "org", 1, "u", 1), kMax), ErrorCode::kInvalidArgument);
+    EXPECT_ERROR_CODE(tx.PutDirectoryEntry(row("x", "", 1, "u", 1), kMax), ErrorCode::kInvalidArgument);
+    DirectoryEntryRow no_bytes = row("x", "org", 1, "u", 1);
+    no_bytes.entry.clear();
+    EXPECT_ERROR_CODE(tx.PutDirectoryEntry(no_bytes, kMax), ErrorCode::kInvalidArgument);
+  });
+  // Sorted bytewise (uppercase first), whatever the database locale.
+  ASSERT_OK_AND_ASSIGN(auto all, store_->ListDirectoryEntries());
+  std::vector<std::string> names;
+  for (const auto& d : all) names.push_back(d.authority_namespace);
+  EXPECT_EQ(names, (std::vector<std::string>{"Zeta", "board", "hospital_a", "hospital_a.cardiology"}));
+  ASSERT_SOME_AND_ASSIGN(auto hospital, store_->GetDirectoryEntry("hospital_a"));
+  EXPECT_EQ(hospital.organisation, "hospital-a");
+  EXPECT_EQ(hospital.entry, (std::vector<std::uint8_t>{'C', 'C', 'M', 'D', 3}));
+  EXPECT_EQ(hospital.publisher_id, "u-a2");
+  EXPECT_EQ(hospital.updated_at, 120);
+  ASSERT_SOME_AND_ASSIGN(auto board, store_->GetDirectoryEntry("board"));
+  EXPECT_EQ(board.entry.back(), 8);
+  EXPECT_EQ(board.publisher_id, "u-b2");
+  ASSERT_OK_AND_ASSIGN(auto missing, store_->GetDirectoryEntry("pharmacy"));
+  EXPECT_FALSE(missing.has_value());
+
+  // Another server (connection) sees the same owner.
+  ASSERT_OK_AND_ASSIGN(auto other, OpenAnother());
+  ASSERT_OK_AND_ASSIGN(auto tx, other->BeginWrite());
+  EXPECT_ERROR_CODE(tx->PutDirectoryEntry(row("Zeta", "hospital-a", 9, "u-a1", 180), kMax),
+                    ErrorCode::kContextMismatch);
+  tx->Rollback();
+}
+
 TEST_P(StoreTest, SavepointRollbackDropsOnlyThatRequest) {
   InTx([&](WriteTx& tx) {
     ASSERT_OK(tx.Savepoint());

@@ -1,0 +1,554 @@
+#include "src/cli/chart.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "cipherchart/abe/maabe_serialize.h"
+#include "cipherchart/abe/record.h"
+#include "cipherchart/common/random.h"
+#include "cipherchart/envelope/envelope.h"
+#include "cipherchart/envelope/kdf.h"
+#include "src/envelope/sha256.h"
+
+namespace cipherchart::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double Ms(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+std::span<const std::uint8_t> Bytes(std::string_view s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+Result<SecretBytes> PublicKeyFor(std::string_view record_id) {
+  std::string info = "cipherchart public record v1|";
+  info += record_id;
+  return envelope::HkdfSha256(Bytes("cipherchart public record"), {}, Bytes(info), 32);
+}
+
+// The server's refusals (401, 403, 404) are access decisions; anything else is a failure.
+ErrorCode RefusalCode(const ApiReply& r) {
+  return (r.status == 401 || r.status == 403 || r.status == 404) ? ErrorCode::kPermissionDenied
+                                                                 : ErrorCode::kInvalidArgument;
+}
+
+template <class T>
+std::unexpected<Error> Pass(const Result<T>& r, const std::string& context) {
+  return std::unexpected(Error(r.error().code(), context + ": " + r.error().message()));
+}
+
+}  // namespace
+
+std::string PatientNamespace(std::string_view patient_id) {
+  std::string ns = "patient_";
+  for (char c : patient_id) {
+    if (c == '-') continue;
+    ns.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  return ns;
+}
+
+std::string_view StateName(ChartEntry::State s) {
+  switch (s) {
+    case ChartEntry::State::kOpened:
+      return "opened";
+    case ChartEntry::State::kNoAccess:
+      return "not accessible";
+    case ChartEntry::State::kTampered:
+      return "TAMPERED";
+    case ChartEntry::State::kError:
+      break;
+  }
+  return "error";
+}
+
+std::string NewEntryId() {
+  std::array<std::uint8_t, 12> r{};
+  if (!FillRandom(r)) std::abort();  // the OS CSPRNG failing leaves nothing safe to do
+  return "e." + Hex(r);
+}
+
+Result<SecretBytes> EntryKey(const SecretBytes& section_key, std::string_view entry_id) {
+  std::string info = "cipherchart entry key v1|";
+  info += entry_id;
+  return envelope::HkdfSha256(section_key.span(), {}, Bytes(info), 32);
+}
+
+envelope::PublicParamsId SectionKeyId(const SecretBytes& section_key) {
+  std::vector<std::uint8_t> buf(Bytes("cipherchart section key id v1").begin(),
+                                Bytes("cipherchart section key id v1").end());
+  buf.insert(buf.end(), section_key.span().begin(), section_key.span().end());
+  auto d = envelope::internal::Sha256Of(buf);
+  std::fill(buf.begin(), buf.end(), 0);
+  envelope::PublicParamsId id{};
+  if (d) std::copy(d->begin(), d->end(), id.begin());
+  return id;
+}
+
+Result<AccountInfo> LookUpAccount(Session& s, const std::string& user_id) {
+  auto r = s.Get("/v1/accounts/" + user_id);
+  if (!r) return std::unexpected(r.error());
+  if (r->status != 200 || !r->body.is_object())
+    return Fail(ErrorCode::kInvalidArgument, "account " + user_id + ": " + r->Describe());
+  AccountInfo a;
+  a.user_id = user_id;
+  a.role = r->body.value("role", "");
+  a.state = r->body.value("state", "");
+  a.organisation = r->body.value("organisation", "");
+  a.name = r->body.value("name", "");
+  auto ik = Unhex(r->body.value("identity_key", ""));
+  auto dk = Unhex(r->body.value("delivery_key", ""));
+  if (!ik || ik->size() != 32 || !dk || dk->size() != 32)
+    return Fail(ErrorCode::kInvalidEncoding, "account " + user_id + ": malformed keys");
+  std::copy(ik->begin(), ik->end(), a.identity_key.begin());
+  std::copy(dk->begin(), dk->end(), a.delivery_key.begin());
+  return a;
+}
+
+Result<std::vector<std::uint8_t>> SealPublicRecord(std::string_view record_id,
+                                                   std::span<const std::uint8_t> payload,
+                                                   const envelope::Ed25519SigningKey& author) {
+  auto key = PublicKeyFor(record_id);
+  if (!key) return std::unexpected(key.error());
+  envelope::EnvelopeParams p;
+  p.scheme_id = kPublicRecordSchemeId;
+  p.policy = "public";
+  p.kem_ciphertext = {0};
+  p.record_id = std::string(record_id);
+  p.record_version = 1;
+  return envelope::SealEnvelope(p, *key, author, payload);
+}
+
+Result<std::vector<std::uint8_t>> OpenPublicRecord(std::span<const std::uint8_t> bytes,
+                                                   std::string_view record_id,
+                                                   const envelope::Ed25519PublicKey& author) {
+  auto key = PublicKeyFor(record_id);
+  if (!key) return std::unexpected(key.error());
+  envelope::EnvelopeExpectation e{std::string(record_id), 1, author};
+  auto opened =
+      envelope::OpenEnvelope(bytes, e, [&](const envelope::EnvelopeHeader& h) -> Result<SecretBytes> {
+        if (h.scheme_id != kPublicRecordSchemeId) return Fail(ErrorCode::kUnsupported, "not a public record");
+        return *key;
+      });
+  if (!opened) return std::unexpected(opened.error());
+  return std::move(opened->payload);
+}
+
+Result<abe::AuthorityDirectory> LoadDirectory(Session& s, const std::vector<abe::TrustedRoot>& roots,
+                                              const std::string& patient_id,
+                                              std::vector<std::string>& warnings) {
+  std::vector<abe::TrustedRoot> all_roots = roots;
+  std::vector<abe::DirectoryEntry> patient_entries;
+  if (!patient_id.empty()) {
+    const std::string base = "/v1/patients/" + patient_id + "/records/";
+    auto list = s.Get("/v1/patients/" + patient_id + "/records");
+    if (!list) return std::unexpected(list.error());
+    if (!list->ok()) return Fail(RefusalCode(*list), "patient " + patient_id + ": " + list->Describe());
+    std::string author_id;
+    for (const auto& r : list->body["records"])
+      if (r.value("record_id", "") == kOwnerDirectoryRecord && r.value("version", 0) == 1)
+        author_id = r.value("author_id", "");
+    if (!author_id.empty()) {
+      auto author = LookUpAccount(s, author_id);
+      if (!author) return std::unexpected(author.error());
+      if (author->role != "practitioner")
+        return Fail(ErrorCode::kSignerMismatch,
+                    "the patient's authority was not published by a practitioner");
+      auto env = s.Get(base + std::string(kOwnerDirectoryRecord) + "/versions/1");
+      if (!env) return std::unexpected(env.error());
+      auto payload = OpenPublicRecord(Bytes(env->raw), kOwnerDirectoryRecord, author->identity_key);
+      if (!payload) return Pass(payload, "the patient's authority record");
+      auto entries = abe::ParseDirectory(*payload);
+      if (!entries) return Pass(entries, "the patient's authority record");
+      const std::string ns = PatientNamespace(patient_id);
+      if (entries->size() != 1 || entries->front().chain.size() != 1 ||
+          entries->front().chain.front().authority_namespace != ns)
+        return Fail(ErrorCode::kSignerMismatch, "the patient's authority record is not for " + ns);
+      all_roots.push_back(abe::TrustedRootOf(entries->front().chain.front()));
+      patient_entries = std::move(*entries);
+    }
+  }
+  abe::AuthorityDirectory dir(all_roots);
+  const std::uint64_t now = NowSeconds();
+  auto d = s.Get("/v1/directory");
+  if (!d) return std::unexpected(d.error());
+  if (!d->ok()) return Fail(ErrorCode::kInvalidArgument, "authority directory: " + d->Describe());
+  auto entries = abe::ParseDirectory(Bytes(d->raw));
+  if (!entries) return Pass(entries, "authority directory");
+  for (const auto& e : *entries) {
+    if (auto r = dir.Add(e.chain, e.statement, now); !r)
+      warnings.push_back("authority " + e.statement.public_key.authority_namespace +
+                         " skipped: " + r.error().message());
+  }
+  for (const auto& e : patient_entries)
+    if (auto r = dir.Add(e.chain, e.statement, now); !r) return Pass(r, "the patient's authority");
+  return dir;
+}
+
+// ---- reading ------------------------------------------------------------------------------------
+
+namespace {
+
+struct Listed {
+  std::string record_id, section, author_id, created_at;
+  std::uint64_t version = 0;
+};
+
+// Opens a section key envelope with the reader's keys, directly or through a transform key.
+Result<SecretBytes> OpenSectionKey(std::span<const std::uint8_t> bytes,
+                                   const envelope::EnvelopeExpectation& expected,
+                                   const abe::maabe::UserKey& keys, const abe::maabe::TransformKeyPair* tkp,
+                                   double& transform_ms) {
+  if (tkp == nullptr) {
+    abe::ReaderKeys rk;
+    rk.multi_authority.push_back(keys);
+    auto opened =
+        abe::OpenRecordSection(rk, bytes, expected.author, expected.record_id, expected.record_version);
+    if (!opened) return std::unexpected(opened.error());
+    return SecretBytes(opened->payload);
+  }
+  // Outsourced: the transform (every pairing) is the proxy's work, run here in-process with the
+  // transform key only; the client finishes with one GT exponentiation (maabe.h).
+  auto resolver = [&](const envelope::EnvelopeHeader& h) -> Result<SecretBytes> {
+    if (h.scheme_id != abe::kRw15MaAbeSchemeId) return Fail(ErrorCode::kUnsupported, "not an RW15 envelope");
+    auto ct = abe::maabe::ParseCiphertext(h.kem_ciphertext);
+    if (!ct) return std::unexpected(ct.error());
+    if (ct->policy != h.policy) return Fail(ErrorCode::kInvalidEncoding, "KEM ciphertext policy mismatch");
+    auto id = abe::MultiAuthorityParamsId(ct->authorities);
+    if (!id || *id != h.public_params_id)
+      return Fail(ErrorCode::kInvalidEncoding, "KEM authorities mismatch");
+    const auto t0 = Clock::now();
+    auto partial = abe::maabe::Transform(tkp->tk, *ct);
+    transform_ms += Ms(t0, Clock::now());
+    if (!partial) return std::unexpected(partial.error());
+    return abe::maabe::DecryptTransformed(tkp->b, *partial);
+  };
+  auto opened = envelope::OpenEnvelope(bytes, expected, resolver);
+  if (!opened) return std::unexpected(opened.error());
+  return SecretBytes(opened->payload);
+}
+
+bool IsAccessError(const Error& e) {
+  return e.code() == ErrorCode::kInvalidArgument && e.message().find("satisf") != std::string::npos;
+}
+
+}  // namespace
+
+Result<std::vector<ChartEntry>> ReadChart(const Settings& settings, const std::string& user_id,
+                                          const envelope::Ed25519SigningKey& identity,
+                                          const std::string& patient_id, const abe::maabe::UserKey& keys,
+                                          const ReadOptions& options, ReadStats* stats) {
+  ReadStats local;
+  ReadStats& st = stats ? *stats : local;
+  auto t0 = Clock::now();
+  auto s = Session::Login(settings, user_id, identity);
+  if (!s) return std::unexpected(s.error());
+  auto list = s->Get("/v1/patients/" + patient_id + "/records");
+  if (!list) return std::unexpected(list.error());
+  if (!list->ok()) return Fail(RefusalCode(*list), "patient " + patient_id + ": " + list->Describe());
+  // Latest version of every record; tombstoned records are gone.
+  std::map<std::string, Listed> latest;
+  std::map<std::string, bool> tomb;
+  for (const auto& r : list->body["records"]) {
+    Listed l;
+    l.record_id = r.value("record_id", "");
+    l.version = r.value("version", 0ULL);
+    l.section = r.value("section", "");
+    l.author_id = r.value("author_id", "");
+    if (const auto c = r.find("created_at"); c != r.end()) {
+      if (c->is_string()) {
+        l.created_at = c->get<std::string>();
+      } else if (c->is_number()) {  // unix milliseconds
+        const std::time_t t = static_cast<std::time_t>(c->get<std::int64_t>() / 1000);
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        char buf[32];
+        std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        l.created_at = buf;
+      }
+    }
+    auto& cur = latest[l.record_id];
+    if (l.version >= cur.version) {
+      cur = l;
+      tomb[l.record_id] = r.value("tombstone", false);
+    }
+  }
+  std::vector<Listed> keys_to_fetch, entries_to_fetch;
+  for (auto& [id, l] : latest) {
+    if (tomb[id]) continue;
+    if (id.starts_with("sk."))
+      keys_to_fetch.push_back(l);
+    else if (id.starts_with("e.") && (options.sections.empty() || options.sections.count(l.section) != 0))
+      entries_to_fetch.push_back(l);
+  }
+  st.records = latest.size();
+  st.list_ms = Ms(t0, Clock::now());
+
+  // Authors: one lookup each.
+  std::map<std::string, Result<AccountInfo>> authors;
+  auto author_of = [&](const std::string& id) -> const Result<AccountInfo>& {
+    auto it = authors.find(id);
+    if (it == authors.end()) it = authors.emplace(id, LookUpAccount(*s, id)).first;
+    return it->second;
+  };
+  for (const auto& l : keys_to_fetch) (void)author_of(l.author_id);
+  for (const auto& l : entries_to_fetch) (void)author_of(l.author_id);
+
+  // Downloads in parallel over several connections.
+  std::vector<Listed> all = keys_to_fetch;
+  all.insert(all.end(), entries_to_fetch.begin(), entries_to_fetch.end());
+  std::vector<Result<std::string>> bodies(all.size(), Fail(ErrorCode::kInternal, "not fetched"));
+  const auto t1 = Clock::now();
+  {
+    std::atomic<std::size_t> next{0};
+    const int n = std::max(1, std::min<int>(options.connections, static_cast<int>(all.size())));
+    std::vector<std::thread> workers;
+    std::mutex err_mu;
+    std::optional<Error> conn_error;
+    for (int w = 0; w < n; ++w) {
+      workers.emplace_back([&] {
+        auto ws = Session::Login(settings, user_id, identity);
+        if (!ws) {
+          std::lock_guard lock(err_mu);
+          conn_error = ws.error();
+          return;
+        }
+        for (std::size_t i = next++; i < all.size(); i = next++) {
+          auto r = ws->Get("/v1/patients/" + patient_id + "/records/" + all[i].record_id + "/versions/" +
+                           std::to_string(all[i].version));
+          if (!r)
+            bodies[i] = std::unexpected(r.error());
+          else if (!r->ok())
+            bodies[i] = Fail(ErrorCode::kInvalidArgument, r->Describe());
+          else
+            bodies[i] = std::move(r->raw);
+        }
+      });
+    }
+    for (auto& t : workers) t.join();
+    if (conn_error) return std::unexpected(*conn_error);
+  }
+  st.fetch_ms = Ms(t1, Clock::now());
+
+  std::optional<abe::maabe::TransformKeyPair> tkp;
+  const auto t2 = Clock::now();
+  if (options.outsourced && !keys.by_authority.empty()) {
+    auto t = abe::maabe::MakeTransformKey(keys);
+    if (!t) return std::unexpected(t.error());
+    tkp.emplace(std::move(*t));
+  }
+  // Section keys.
+  std::map<std::string, SecretBytes> section_keys;
+  std::map<std::string, std::string> section_key_errors;
+  for (std::size_t i = 0; i < keys_to_fetch.size(); ++i) {
+    const auto& l = keys_to_fetch[i];
+    const auto& author = author_of(l.author_id);
+    if (!author || !bodies[i]) {
+      section_key_errors[l.record_id] = !author ? author.error().message() : bodies[i].error().message();
+      continue;
+    }
+    envelope::EnvelopeExpectation e{l.record_id, l.version, author->identity_key};
+    auto k = OpenSectionKey(Bytes(*bodies[i]), e, keys, tkp ? &*tkp : nullptr, st.transform_ms);
+    if (k && k->size() == 32) {
+      section_keys.emplace(l.record_id, std::move(*k));
+      ++st.section_keys_opened;
+    } else {
+      section_key_errors[l.record_id] = k ? "section key is not 32 bytes" : k.error().ToString();
+    }
+  }
+  st.abe_ms = Ms(t2, Clock::now());
+
+  std::vector<ChartEntry> out;
+  for (std::size_t j = 0; j < entries_to_fetch.size(); ++j) {
+    const auto& l = entries_to_fetch[j];
+    const auto& body = bodies[keys_to_fetch.size() + j];
+    ChartEntry e;
+    e.record_id = l.record_id;
+    e.version = l.version;
+    e.section = l.section;
+    e.author_id = l.author_id;
+    e.created_at = l.created_at;
+    const auto& author = author_of(l.author_id);
+    if (author) e.author_name = author->name.empty() ? author->role : author->name;
+    if (!author || !body) {
+      e.state = ChartEntry::State::kError;
+      e.detail = !author ? author.error().message() : body.error().message();
+      out.push_back(std::move(e));
+      continue;
+    }
+    const auto bytes = Bytes(*body);
+    auto header = envelope::ParseEnvelopeHeader(bytes);
+    if (!header || header->scheme_id != kSectionKeyEntrySchemeId) {
+      e.state = ChartEntry::State::kTampered;
+      e.detail = header ? "not an entry envelope" : header.error().ToString();
+      out.push_back(std::move(e));
+      continue;
+    }
+    const std::string sk_id(header->kem_ciphertext.begin(), header->kem_ciphertext.end());
+    auto sk = section_keys.find(sk_id);
+    if (sk == section_keys.end()) {
+      auto why = section_key_errors.find(sk_id);
+      const bool tampered =
+          why != section_key_errors.end() && why->second.find("integrity") != std::string::npos;
+      e.state = tampered ? ChartEntry::State::kTampered : ChartEntry::State::kNoAccess;
+      e.detail = why == section_key_errors.end() ? "section key " + sk_id + " not found" : why->second;
+      out.push_back(std::move(e));
+      continue;
+    }
+    auto ek = EntryKey(sk->second, l.record_id);
+    if (!ek) return std::unexpected(ek.error());
+    envelope::EnvelopeExpectation x{l.record_id, l.version, author->identity_key};
+    auto opened =
+        envelope::OpenEnvelope(bytes, x, [&](const envelope::EnvelopeHeader& h) -> Result<SecretBytes> {
+          if (h.public_params_id != SectionKeyId(sk->second))
+            return Fail(ErrorCode::kIntegrity, "entry names another section key");
+          return *ek;
+        });
+    if (!opened) {
+      e.state = ChartEntry::State::kTampered;
+      e.detail = opened.error().ToString();
+    } else {
+      e.payload = nlohmann::json::parse(opened->payload.begin(), opened->payload.end(), nullptr, false);
+      if (!e.payload.is_object() || opened->header.policy != l.section) {
+        e.state = ChartEntry::State::kTampered;
+        e.detail = "entry payload is not the section's JSON";
+      } else {
+        e.state = ChartEntry::State::kOpened;
+        ++st.entries_opened;
+      }
+    }
+    out.push_back(std::move(e));
+  }
+  (void)IsAccessError;
+  return out;
+}
+
+// ---- writing ------------------------------------------------------------------------------------
+
+ChartWriter::ChartWriter(Session& session, std::string patient_id, const envelope::Ed25519SigningKey& author,
+                         abe::AuthorityDirectory directory, fhir::PolicyFile policies,
+                         std::string organisation, const abe::maabe::UserKey* reader_keys)
+    : session_(session),
+      patient_id_(std::move(patient_id)),
+      author_(author),
+      directory_(std::move(directory)),
+      policies_(std::move(policies)),
+      organisation_(std::move(organisation)),
+      reader_(reader_keys) {}
+
+Result<std::string> ChartWriter::PolicyFor(const std::string& section) {
+  const std::map<std::string, std::string> vars = {{"patient_ns", PatientNamespace(patient_id_)},
+                                                   {"org", organisation_}};
+  std::string text;
+  if (section == kResearchSection) {
+    // De-identified copies ([researcher] policy of the policy file).
+    if (policies_.researcher_policy_template.empty())
+      return Fail(ErrorCode::kInvalidArgument, "the policy file has no [researcher] policy");
+    auto expanded = fhir::ExpandTemplate(policies_, policies_.researcher_policy_template, vars);
+    if (!expanded) return std::unexpected(expanded.error());
+    text = std::move(*expanded);
+  } else {
+    auto sec = fhir::ParseSection(section);
+    if (!sec) return std::unexpected(sec.error());
+    auto expanded = fhir::ExpandPolicy(policies_, *sec, vars);
+    if (!expanded) return std::unexpected(expanded.error());
+    text = std::move(*expanded);
+  }
+  auto node = abe::ParsePolicy(text);
+  if (!node) return Pass(node, "policy of section " + section);
+  return abe::PolicyToString(**node);
+}
+
+Result<const ChartWriter::SectionKey*> ChartWriter::KeyFor(const std::string& section) {
+  if (auto it = keys_.find(section); it != keys_.end()) return &it->second;
+  auto policy = PolicyFor(section);
+  if (!policy) return std::unexpected(policy.error());
+  const std::string base = "/v1/patients/" + patient_id_ + "/records/";
+  if (!listed_) {
+    auto list = session_.Get("/v1/patients/" + patient_id_ + "/records");
+    if (!list) return std::unexpected(list.error());
+    if (!list->ok()) return Fail(RefusalCode(*list), "patient " + patient_id_ + ": " + list->Describe());
+    for (const auto& r : list->body["records"]) {
+      const std::string id = r.value("record_id", "");
+      if (id.starts_with("sk.") && !r.value("tombstone", false))
+        existing_[r.value("section", "")].push_back(r);
+    }
+    listed_ = true;
+  }
+  // Reuse the newest key of this section that we can open and whose policy is the current one.
+  std::size_t count = 0;
+  auto& candidates = existing_[section];
+  count = candidates.size();
+  if (reader_ != nullptr) {
+    for (auto it = candidates.rbegin(); it != candidates.rend(); ++it) {
+      if (it->value("policy", "") != *policy) continue;
+      const std::string id = it->value("record_id", "");
+      auto author = LookUpAccount(session_, it->value("author_id", ""));
+      if (!author) continue;
+      auto env = session_.Get(base + id + "/versions/1");
+      if (!env || !env->ok()) continue;
+      abe::ReaderKeys rk;
+      rk.multi_authority.push_back(*reader_);
+      auto opened = abe::OpenRecordSection(rk, Bytes(env->raw), author->identity_key, id, 1);
+      if (!opened || opened->payload.size() != 32) continue;
+      auto& slot = keys_[section];
+      slot.record_id = id;
+      slot.key = SecretBytes(opened->payload);
+      return &slot;
+    }
+  }
+  // A new section key under the current policy.
+  auto key = SecretBytes::Random(32);
+  if (!key) return std::unexpected(key.error());
+  auto node = abe::ParsePolicy(*policy);
+  if (!node) return std::unexpected(node.error());
+  std::string id;
+  for (std::size_t n = count + 1;; ++n) {
+    id = "sk." + section + "." + std::to_string(n);
+    auto sealed = abe::SealRecordSection(directory_, NowSeconds(), **node, id, 1, key->span(), author_);
+    if (!sealed) return Pass(sealed, "section " + section);
+    auto put = session_.PutBytes("PUT", base + id + "/versions/1", *sealed,
+                                 {{"X-CipherChart-Section", section}, {"X-CipherChart-Policy", *policy}});
+    if (!put) return std::unexpected(put.error());
+    if (put->status == 409) continue;  // another writer took this number: take the next
+    if (!put->ok())
+      return Fail(ErrorCode::kInvalidArgument, "storing section key " + id + ": " + put->Describe());
+    break;
+  }
+  ++made_;
+  auto& slot = keys_[section];
+  slot.record_id = id;
+  slot.key = std::move(*key);
+  return &slot;
+}
+
+Result<std::string> ChartWriter::AddEntry(const std::string& section, const nlohmann::json& payload) {
+  auto sk = KeyFor(section);
+  if (!sk) return std::unexpected(sk.error());
+  const std::string id = NewEntryId();
+  auto ek = EntryKey((*sk)->key, id);
+  if (!ek) return std::unexpected(ek.error());
+  envelope::EnvelopeParams p;
+  p.scheme_id = kSectionKeyEntrySchemeId;
+  p.public_params_id = SectionKeyId((*sk)->key);
+  p.policy = section;
+  p.kem_ciphertext.assign((*sk)->record_id.begin(), (*sk)->record_id.end());
+  p.record_id = id;
+  p.record_version = 1;
+  const std::string text = payload.dump();
+  auto sealed = envelope::SealEnvelope(p, *ek, author_, Bytes(text));
+  if (!sealed) return std::unexpected(sealed.error());
+  auto put =
+      session_.PutBytes("PUT", "/v1/patients/" + patient_id_ + "/records/" + id + "/versions/1", *sealed,
+                        {{"X-CipherChart-Section", section}, {"X-CipherChart-Policy", "entry"}});
+  if (!put) return std::unexpected(put.error());
+  if (!put->ok()) return Fail(ErrorCode::kInvalidArgument, "storing entry: " + put->Describe());
+  return id;
+}
+
+}  // namespace cipherchart::cli
