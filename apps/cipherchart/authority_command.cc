@@ -214,7 +214,8 @@ int Issue(Ctx& c) {
   const std::string ns = k->ma.pk.authority_namespace;
   std::set<std::string> attrs;
   for (const auto& raw : c.a.All("attr")) {
-    const std::string full = raw.starts_with(ns + ".") ? raw : ns + "." + raw;
+    std::string full = raw;
+    if (!raw.starts_with(ns + ".")) full = std::string(ns).append(".").append(raw);
     auto canon = abe::CanonicalAttribute(full);
     if (!canon) return DieWith(c.a, canon.error());
     attrs.insert(*canon);

@@ -145,7 +145,7 @@ int FetchKeys(Args& a, const cli::Settings& s, bool personal_domain) {
     auto body = sess->Get("/v1/keys/" + id);
     if (!body || !body->ok()) continue;
     if (!std::string_view(body->raw).starts_with("CCKP")) continue;  // personal views: `personal view`
-    auto opened = cli::OpenKeyPackage(Bytes(body->raw), *l->wallet.delivery);
+    auto opened = cli::OpenKeyPackage(Bytes(body->raw), l->wallet.dk());
     if (!opened) {
       warnings.push_back("package " + id + ": " + opened.error().message());
       continue;
@@ -303,7 +303,7 @@ int RegisterPatient(Args& a, const cli::Settings& s) {
   std::vector<abe::DirectoryEntry> entry = {{root->chain(), *st}};
   auto dir_bytes = abe::EncodeDirectory(entry);
   if (!dir_bytes) return DieWith(a, dir_bytes.error());
-  auto pub = cli::SealPublicRecord(cli::kOwnerDirectoryRecord, *dir_bytes, *l->wallet.identity);
+  auto pub = cli::SealPublicRecord(cli::kOwnerDirectoryRecord, *dir_bytes, l->wallet.id());
   if (!pub) return DieWith(a, pub.error());
   const std::string base = "/v1/patients/" + pid + "/records/";
   auto put = sess->PutBytes("PUT", base + std::string(cli::kOwnerDirectoryRecord) + "/versions/1", *pub,
@@ -329,8 +329,8 @@ int RegisterPatient(Args& a, const cli::Settings& s) {
   if (!dir) return DieWith(a, dir.error());
   auto policies = Policies(s);
   if (!policies) return DieWith(a, policies.error());
-  cli::ChartWriter writer(*sess, pid, *l->wallet.identity, std::move(*dir), *policies,
-                          l->account.organisation, &l->wallet.keys);
+  cli::ChartWriter writer(*sess, pid, l->wallet.id(), std::move(*dir), *policies, l->account.organisation,
+                          &l->wallet.keys);
   auto n = WriteResources(a, writer, *policies, resources, "import");
   if (!n) return DieWith(a, n.error());
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -386,7 +386,7 @@ int Add(Args& a, const cli::Settings& s) {
   std::vector<std::string> warnings;
   auto dir = cli::LoadDirectory(w->session, *roots, pid, warnings);
   if (!dir) return DieWith(a, dir.error());
-  cli::ChartWriter writer(w->session, pid, *w->id.wallet.identity, std::move(*dir), w->policies,
+  cli::ChartWriter writer(w->session, pid, w->id.wallet.id(), std::move(*dir), w->policies,
                           w->id.account.organisation, &w->id.wallet.keys);
   auto n = WriteResources(a, writer, w->policies, resources, std::string(fhir::EntryKindName(*kind)));
   if (!n) return DieWith(a, n.error());
@@ -408,7 +408,7 @@ int ViewChart(Args& a, const cli::Settings& s, const std::string& pid, bool pati
   for (const auto& sec : a.All("section")) o.sections.insert(sec);
   cli::ReadStats stats;
   const auto t0 = Clock::now();
-  auto entries = cli::ReadChart(s, l->account.user_id, *l->wallet.identity, pid, l->wallet.keys, o, &stats);
+  auto entries = cli::ReadChart(s, l->account.user_id, l->wallet.id(), pid, l->wallet.keys, o, &stats);
   if (!entries) return DieWith(a, entries.error());
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   (void)patient;

@@ -140,7 +140,7 @@ Result<Loaded> LoadIdentity(const cli::Settings& s) {
 }
 
 Result<cli::Session> LoginAs(const cli::Settings& s, const Loaded& l) {
-  return cli::Session::Login(s, l.account.user_id, *l.wallet.identity);
+  return cli::Session::Login(s, l.account.user_id, l.wallet.id());
 }
 
 Progress::Progress(const Args& a, std::string label, std::size_t total)

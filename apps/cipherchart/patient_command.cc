@@ -72,7 +72,7 @@ int Enrol(Args& a, cli::Settings& s) {
   cli::Wallet w;
   auto acc = RegisterAccount(s, "patient", "", json::object(), w);
   if (!acc) return DieWith(a, acc.error());
-  auto sess = cli::Session::Login(s, acc->user_id, *w.identity);
+  auto sess = cli::Session::Login(s, acc->user_id, w.id());
   if (!sess) return DieWith(a, sess.error());
   auto r = sess->Json("POST", "/v1/patients/" + pid + "/enrol", {{"code", a.Get("code")}});
   if (!r) return DieWith(a, r.error());
@@ -136,7 +136,7 @@ Result<json> SendViews(Args& a, const cli::Settings& s, const Loaded& l, const j
   for (const auto& [uid, sections] : shares.items()) {
     cli::ReadOptions o;
     for (const auto& sec : sections) o.sections.insert(sec.get<std::string>());
-    auto entries = cli::ReadChart(s, l.account.user_id, *l.wallet.identity, pid, l.wallet.keys, o);
+    auto entries = cli::ReadChart(s, l.account.user_id, l.wallet.id(), pid, l.wallet.keys, o);
     if (!entries) return std::unexpected(entries.error());
     json resources = json::array();
     for (const auto& e : *entries)
@@ -148,7 +148,7 @@ Result<json> SendViews(Args& a, const cli::Settings& s, const Loaded& l, const j
     const std::string payload =
         json{{"patient_id", pid}, {"sections", sections}, {"resources", resources}}.dump();
     auto sealed = abe::SealRecordSection(*dir, cli::NowSeconds(), **policy, "personal-view",
-                                         cli::NowSeconds(), Bytes(payload), *l.wallet.identity);
+                                         cli::NowSeconds(), Bytes(payload), l.wallet.id());
     if (!sealed) return std::unexpected(sealed.error());
     auto r = sess->PutBytes("POST", "/v1/users/" + uid + "/keys", *sealed);
     if (!r) return std::unexpected(r.error());
@@ -188,14 +188,16 @@ int Share(Args& a, const cli::Settings& s, bool resend_only) {
     auto member = cli::LookUpAccount(*sess, uid);
     if (!member) return DieWith(a, member.error());
     if (member->role != "patient") return Die(a, kRefused, uid + " is not a personal (patient-role) account");
-    auto ma = abe::maabe::FromMasterKey(*l->wallet.personal_authority);
+    const auto& personal = l->wallet.personal_authority;
+    if (!personal.has_value()) return Die(a, kFailed, "this home is not an enrolled patient");
+    auto ma = abe::maabe::FromMasterKey(*personal);
     if (!ma) return DieWith(a, ma.error());
     auto keys = abe::maabe::KeyGen(*ma, uid, {ma->pk.authority_namespace + ".member:" + uid});
     if (!keys) return DieWith(a, keys.error());
     auto payload = abe::maabe::Serialize(*keys);
     if (!payload) return DieWith(a, payload.error());
-    auto pkg = cli::SealKeyPackage(cli::PackageKind::kAttributeKeys, *payload, member->delivery_key,
-                                   *l->wallet.identity);
+    auto pkg =
+        cli::SealKeyPackage(cli::PackageKind::kAttributeKeys, *payload, member->delivery_key, l->wallet.id());
     if (!pkg) return DieWith(a, pkg.error());
     auto r = sess->PutBytes("POST", "/v1/users/" + uid + "/keys", *pkg);
     if (!r) return DieWith(a, r.error());

@@ -45,9 +45,14 @@ std::unexpected<Error> Pass(const Result<T>& r, const std::string& context) {
 }  // namespace
 
 std::string PatientNamespace(std::string_view patient_id) {
+  // The 16 base32 characters; the check character (which may be '*', '~', '$', '=' or 'U')
+  // adds nothing unique and is not a name character.
   std::string ns = "patient_";
-  for (char c : patient_id) {
-    if (c == '-') continue;
+  const auto last_dash = patient_id.rfind('-');
+  const std::string_view body =
+      last_dash == std::string_view::npos ? patient_id : patient_id.substr(0, last_dash);
+  for (char c : body) {
+    if (std::isalnum(static_cast<unsigned char>(c)) == 0) continue;
     ns.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   }
   return ns;
@@ -308,6 +313,7 @@ Result<std::vector<ChartEntry>> ReadChart(const Settings& settings, const std::s
     std::atomic<std::size_t> next{0};
     const int n = std::max(1, std::min<int>(options.connections, static_cast<int>(all.size())));
     std::vector<std::thread> workers;
+    workers.reserve(static_cast<std::size_t>(n));
     std::mutex err_mu;
     std::optional<Error> conn_error;
     for (int w = 0; w < n; ++w) {
@@ -530,7 +536,7 @@ Result<const ChartWriter::SectionKey*> ChartWriter::KeyFor(const std::string& se
 Result<std::string> ChartWriter::AddEntry(const std::string& section, const nlohmann::json& payload) {
   auto sk = KeyFor(section);
   if (!sk) return std::unexpected(sk.error());
-  const std::string id = NewEntryId();
+  std::string id = NewEntryId();
   auto ek = EntryKey((*sk)->key, id);
   if (!ek) return std::unexpected(ek.error());
   envelope::EnvelopeParams p;

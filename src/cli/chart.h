@@ -34,7 +34,7 @@ inline constexpr std::string_view kOwnerAuthorityRecord = "owner-authority";
 // The pseudo-section of de-identified copies for researchers.
 inline constexpr std::string_view kResearchSection = "research";
 
-// "PKV7-2M9Q-XR4T-0HBD-Y" -> "patient_pkv72m9qxr4t0hbdy".
+// "PKV7-2M9Q-XR4T-0HBD-Y" -> "patient_pkv72m9qxr4t0hbd" (without the check character).
 std::string PatientNamespace(std::string_view patient_id);
 
 // The account behind a user id, as GET /v1/accounts/{id} says.

@@ -7,6 +7,7 @@
 //   authority/      authorities only: the sealed FAME authority (chain + signing key) and the
 //                   sealed multi-authority master key
 #pragma once
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -59,6 +60,17 @@ struct Wallet {
   abe::maabe::UserKey keys;  // attribute keys from every authority, one GID (the user id)
   // Patients: their personal-domain authority (namespace patient_<id>), once enrolled.
   std::optional<abe::maabe::AuthorityMasterKey> personal_authority;
+
+  // LoadWallet and the registration commands always set both keys; abort rather than
+  // dereference an empty optional if that invariant is ever broken.
+  const envelope::Ed25519SigningKey& id() const {
+    if (!identity) std::abort();
+    return *identity;
+  }
+  const DeliveryKey& dk() const {
+    if (!delivery) std::abort();
+    return *delivery;
+  }
 };
 
 // The passphrase (from --passphrase-file, CIPHERCHART_PASSPHRASE or the terminal) with, for a
