@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <span>
 #include <string>
 #include <string_view>
@@ -125,6 +126,34 @@ int main(int argc, char** argv) {
          }) {
       w.Add(std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
     }
+  }
+  {
+    // fuzz_fhir: 0 + the shipped policy file; 1 + small FHIR resources and a bundle.
+    SeedWriter w(root, "fuzz_fhir");
+    auto add_file = [&w](std::uint8_t mode, const std::filesystem::path& path) {
+      std::ifstream in(path, std::ios::binary);
+      const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (text.empty() || text.size() > 64 * 1024) return;
+      std::vector<std::uint8_t> seed(1, mode);
+      seed.insert(seed.end(), text.begin(), text.end());
+      w.Add(seed);
+    };
+    const std::filesystem::path src = CIPHERCHART_SOURCE_DIR;
+    add_file(0, src / "config/policies.toml");
+    for (const char* name : {"examples/prescription.json", "examples/ecg.json"}) add_file(1, src / name);
+    const std::filesystem::path hl7 = src / "../shared/data/fhir/examples";
+    for (const char* name :
+         {"Procedure-example.json", "ImagingStudy-example.json", "RelatedPerson-peter.json",
+          "DiagnosticReport-ultrasound.json", "Practitioner-example.json"})
+      add_file(1, hl7 / name);
+    const std::string_view bundle =
+        "\x01{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":"
+        "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"name\":[{\"family\":\"Doe\",\"given\":[\"Jo\"]}],"
+        "\"birthDate\":\"1931-02-03\",\"address\":[{\"city\":\"X\",\"postalCode\":\"01234\"}]}},"
+        "{\"resource\":{\"resourceType\":\"Observation\",\"status\":\"final\",\"category\":[{\"coding\":"
+        "[{\"code\":\"vital-signs\"}]}],\"code\":{\"text\":\"Heart rate\"},\"effectiveDateTime\":"
+        "\"2020-01-02T03:04:05Z\",\"valueQuantity\":{\"value\":72,\"unit\":\"/min\"}}}]}";
+    w.Add(std::span(reinterpret_cast<const std::uint8_t*>(bundle.data()), bundle.size()));
   }
   cipherchart::fuzz::WriteAbeSeeds(root);
   cipherchart::fuzz::WriteFameKpSeeds(root);

@@ -51,15 +51,6 @@ struct Ctx {
   cli::Settings s;
 };
 
-Result<Ctx> Setup(std::string name, int argc, char** argv, const std::set<std::string>& values,
-                  const std::set<std::string>& flags) {
-  auto a = ParseArgs(std::move(name), argc, argv, 2, values, flags);
-  if (!a) return std::unexpected(a.error());
-  auto s = cli::ResolveSettings(a->common);
-  if (!s) return std::unexpected(s.error());
-  return Ctx{std::move(*a), std::move(*s)};
-}
-
 fs::path AuthorityDir(const cli::Settings& s) { return s.home / "authority"; }
 
 // pending / approve / reject: the server decides which registrations this account may see.
@@ -138,7 +129,7 @@ int Init(Ctx& c) {
   if (auto r = cli::SaveWallet(c.s, w, *pass); !r) return DieWith(c.a, r.error());
   if (auto r = cli::SaveAccount(c.s, *acc); !r) return DieWith(c.a, r.error());
   if (auto r = cli::SaveSettings(c.s); !r) return DieWith(c.a, r.error());
-  const std::string root = cli::Hex(auth->signing_key().public_key());
+  const std::string root = ToHex(auth->signing_key().public_key());
   Emit(c.a,
        "authority " + ns + " created; admin account " + acc->user_id +
            " is pending until a server admin approves it\n"
@@ -152,7 +143,7 @@ int RootKey(Ctx& c) {
   auto k = OpenAuthority(c.s);
   if (!k) return DieWith(c.a, k.error());
   const auto& root = k->authority.chain().front();
-  const std::string hex = cli::Hex(root.signing_key);
+  const std::string hex = ToHex(root.signing_key);
   Emit(c.a, root.authority_namespace + " = \"" + hex + "\"\n",
        {{"namespace", root.authority_namespace}, {"root_key", hex}});
   return kOk;
@@ -187,13 +178,8 @@ std::set<std::string> AttributesFromRegistration(const std::string& ns, const js
   if (d.contains("role") && d["role"].is_string()) out.insert(ns + ".role:" + d["role"].get<std::string>());
   if (d.contains("department") && d["department"].is_string())
     out.insert(ns + ".department:" + d["department"].get<std::string>());
-  const std::time_t t = static_cast<std::time_t>(cli::NowSeconds());
-  char today[16];
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::strftime(today, sizeof today, "%Y-%m-%d", &tm);
-  if (d.value("practice_start", "9999") <= std::string(today) &&
-      std::string(today) <= d.value("practice_end", ""))
+  const std::string today = cli::UtcText(static_cast<std::int64_t>(cli::NowSeconds()), "%Y-%m-%d");
+  if (d.value("practice_start", "9999") <= today && today <= d.value("practice_end", ""))
     out.insert(ns + ".licence:active");
   return out;
 }
@@ -232,19 +218,13 @@ int Issue(Ctx& c) {
   }
   auto keys = abe::maabe::KeyGen(k->ma, uid, attrs);
   if (!keys) return DieWith(c.a, keys.error());
-  auto payload = abe::maabe::Serialize(*keys);
-  if (!payload) return DieWith(c.a, payload.error());
   // Signed by the authority's certified key, which recipients check against the directory.
-  auto pkg = cli::SealKeyPackage(cli::PackageKind::kAttributeKeys, *payload, acc->delivery_key,
-                                 k->authority.signing_key());
-  if (!pkg) return DieWith(c.a, pkg.error());
-  auto r = sess->PutBytes("POST", "/v1/users/" + uid + "/keys", *pkg);
-  if (!r) return DieWith(c.a, r.error());
-  if (!r->ok()) return DieWith(c.a, ApiError("posting the key package", *r));
+  auto package_id = SendAttributeKeys(*sess, *acc, *keys, k->authority.signing_key());
+  if (!package_id) return DieWith(c.a, package_id.error());
   std::string list;
   for (const auto& at : attrs) list += (list.empty() ? "" : ", ") + at;
   Emit(c.a, "issued to " + uid + ": " + list + "\n",
-       {{"user_id", uid}, {"attributes", attrs}, {"package_id", r->body.value("package_id", "")}});
+       {{"user_id", uid}, {"attributes", attrs}, {"package_id", *package_id}});
   return kOk;
 }
 
@@ -275,66 +255,55 @@ int SubAuthority(Ctx& c) {
   return kOk;
 }
 
+int AdminKeygen(Ctx& c) {
+  auto pass = cli::WalletPassphrase(c.s, false, true);
+  if (!pass) return DieWith(c.a, pass.error());
+  cli::Wallet w;
+  if (auto k = NewIdentity(w); !k) return DieWith(c.a, k.error());
+  if (auto r = cli::SaveWallet(c.s, w, *pass); !r) return DieWith(c.a, r.error());
+  if (auto r = cli::SaveSettings(c.s); !r) return DieWith(c.a, r.error());
+  const std::string ik = ToHex(w.id().public_key()), dkh = ToHex(w.dk().public_key);
+  Emit(c.a, "cipherchart server add-admin --identity-key " + ik + " --delivery-key " + dkh + "\n",
+       {{"identity_key", ik}, {"delivery_key", dkh}});
+  return kOk;
+}
+
+int AdminAdopt(Ctx& c) {
+  if (c.a.positional.size() != 2) return Die(c.a, kUsage, "adopt needs the USER id");
+  cli::Account acc{c.a.positional[1], "server-admin", "", ""};
+  if (auto r = cli::SaveAccount(c.s, acc); !r) return DieWith(c.a, r.error());
+  Emit(c.a, "this home is server admin " + acc.user_id + "\n", {{"user_id", acc.user_id}});
+  return kOk;
+}
+
 }  // namespace
 
 int AuthorityCommand(int argc, char** argv) {
-  auto c = Setup("authority", argc, argv, {"namespace", "organisation", "name", "reason", "attr", "out"}, {});
-  if (!c) {
-    std::fprintf(stderr, "cipherchart authority: %s (see --help)\n", c.error().message().c_str());
-    return kUsage;
-  }
-  if (c->a.help || c->a.positional.empty()) {
-    std::fputs(kAuthorityUsage, c->a.help ? stdout : stderr);
-    return c->a.help ? kOk : kUsage;
-  }
-  const std::string verb = c->a.positional[0];
-  c->a.command = "authority " + verb;
-  if (verb == "init") return Init(*c);
-  if (verb == "publish") return Publish(*c);
-  if (verb == "pending" || verb == "approve" || verb == "reject") return Registrations(*c, verb);
-  if (verb == "issue") return Issue(*c);
-  if (verb == "sub-authority") return SubAuthority(*c);
-  if (verb == "root-key") return RootKey(*c);
-  return Die(c->a, kUsage, "unknown command '" + verb + "' (see --help)");
+  return RunRole("authority", kAuthorityUsage, argc, argv,
+                 {"namespace", "organisation", "name", "reason", "attr", "out"}, {},
+                 [](Args& a, const cli::Settings& s, const std::string& verb) {
+                   Ctx c{a, s};
+                   if (verb == "init") return Init(c);
+                   if (verb == "publish") return Publish(c);
+                   if (verb == "pending" || verb == "approve" || verb == "reject")
+                     return Registrations(c, verb);
+                   if (verb == "issue") return Issue(c);
+                   if (verb == "sub-authority") return SubAuthority(c);
+                   if (verb == "root-key") return RootKey(c);
+                   return Die(a, kUsage, "unknown command '" + verb + "' (see --help)");
+                 });
 }
 
 int AdminCommand(int argc, char** argv) {
-  auto c = Setup("admin", argc, argv, {"reason"}, {});
-  if (!c) {
-    std::fprintf(stderr, "cipherchart admin: %s (see --help)\n", c.error().message().c_str());
-    return kUsage;
-  }
-  if (c->a.help || c->a.positional.empty()) {
-    std::fputs(kAdminUsage, c->a.help ? stdout : stderr);
-    return c->a.help ? kOk : kUsage;
-  }
-  const std::string verb = c->a.positional[0];
-  c->a.command = "admin " + verb;
-  if (verb == "keygen") {
-    auto pass = cli::WalletPassphrase(c->s, false, true);
-    if (!pass) return DieWith(c->a, pass.error());
-    cli::Wallet w;
-    auto id = envelope::Ed25519SigningKey::Generate();
-    auto dk = cli::DeliveryKey::Generate();
-    if (!id || !dk) return Die(c->a, kFailed, "cannot make keys");
-    w.identity.emplace(std::move(*id));
-    w.delivery.emplace(std::move(*dk));
-    if (auto r = cli::SaveWallet(c->s, w, *pass); !r) return DieWith(c->a, r.error());
-    if (auto r = cli::SaveSettings(c->s); !r) return DieWith(c->a, r.error());
-    const std::string ik = cli::Hex(w.identity->public_key()), dkh = cli::Hex(w.delivery->public_key);
-    Emit(c->a, "cipherchart server add-admin --identity-key " + ik + " --delivery-key " + dkh + "\n",
-         {{"identity_key", ik}, {"delivery_key", dkh}});
-    return kOk;
-  }
-  if (verb == "adopt") {
-    if (c->a.positional.size() != 2) return Die(c->a, kUsage, "adopt needs the USER id");
-    cli::Account acc{c->a.positional[1], "server-admin", "", ""};
-    if (auto r = cli::SaveAccount(c->s, acc); !r) return DieWith(c->a, r.error());
-    Emit(c->a, "this home is server admin " + acc.user_id + "\n", {{"user_id", acc.user_id}});
-    return kOk;
-  }
-  if (verb == "pending" || verb == "approve" || verb == "reject") return Registrations(*c, verb);
-  return Die(c->a, kUsage, "unknown command '" + verb + "' (see --help)");
+  return RunRole("admin", kAdminUsage, argc, argv, {"reason"}, {},
+                 [](Args& a, const cli::Settings& s, const std::string& verb) {
+                   Ctx c{a, s};
+                   if (verb == "keygen") return AdminKeygen(c);
+                   if (verb == "adopt") return AdminAdopt(c);
+                   if (verb == "pending" || verb == "approve" || verb == "reject")
+                     return Registrations(c, verb);
+                   return Die(a, kUsage, "unknown command '" + verb + "' (see --help)");
+                 });
 }
 
 }  // namespace cipherchart::app

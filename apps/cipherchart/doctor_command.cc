@@ -1,5 +1,7 @@
 // cipherchart doctor: practitioners (doctors, pharmacists, researchers, nurses) register, fetch
 // their attribute keys, register patients (FHIR import), view and append. docs/user-guide.md.
+#include <openssl/evp.h>
+
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -13,6 +15,7 @@
 #include "cipherchart/fhir/fhir.h"
 #include "cipherchart/fhir/policy_file.h"
 #include "src/envelope/sha256.h"
+#include "src/envelope/wire.h"
 
 namespace cipherchart::app {
 namespace {
@@ -44,9 +47,7 @@ constexpr const char* kDoctorUsage =
     "exit codes: 0 ok, 1 failed, 2 usage, 3 refused (not approved, no access), 4 a record failed\n"
     "  its integrity check, 5 wrong passphrase\n";
 
-std::span<const std::uint8_t> Bytes(std::string_view s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
+using envelope::internal::AsBytes;
 
 Result<json> ReadJsonFile(const std::string& path) {
   auto bytes = cli::ReadFileBytes(path);
@@ -62,10 +63,10 @@ Result<fhir::PolicyFile> Policies(const cli::Settings& s) {
 }
 
 // Crockford base32, 20 characters (100 bits), in groups of five.
-std::string NewEnrolmentCode() {
+Result<std::string> NewEnrolmentCode() {
   static constexpr char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
   std::array<std::uint8_t, 20> r{};
-  if (!FillRandom(r)) std::abort();
+  if (auto ok = FillRandom(r); !ok) return std::unexpected(ok.error());
   std::string code;
   for (std::size_t i = 0; i < r.size(); ++i) {
     if (i != 0 && i % 5 == 0) code.push_back('-');
@@ -145,7 +146,7 @@ int FetchKeys(Args& a, const cli::Settings& s, bool personal_domain) {
     auto body = sess->Get("/v1/keys/" + id);
     if (!body || !body->ok()) continue;
     if (!std::string_view(body->raw).starts_with("CCKP")) continue;  // personal views: `personal view`
-    auto opened = cli::OpenKeyPackage(Bytes(body->raw), l->wallet.dk());
+    auto opened = cli::OpenKeyPackage(AsBytes(body->raw), l->wallet.dk());
     if (!opened) {
       warnings.push_back("package " + id + ": " + opened.error().message());
       continue;
@@ -189,9 +190,7 @@ int FetchKeys(Args& a, const cli::Settings& s, bool personal_domain) {
       human += "  " + attr + "\n";
     }
   }
-  auto pass = cli::WalletPassphrase(s, l->account.role == "patient");
-  if (!pass) return DieWith(a, pass.error());
-  if (auto r = cli::SaveWallet(s, l->wallet, *pass); !r) return DieWith(a, r.error());
+  if (auto r = cli::SaveWallet(s, l->wallet, l->passphrase); !r) return DieWith(a, r.error());
   for (const auto& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   Emit(a, installed.empty() ? "no keys in the mailbox\n" : "installed attribute keys:\n" + human,
        {{"installed", installed}, {"warnings", warnings}});
@@ -202,8 +201,9 @@ namespace {
 
 // Writes the resources of one import/add, section by section, plus de-identified copies for
 // researchers. Returns the number of entries written.
-Result<std::size_t> WriteResources(const Args& a, cli::ChartWriter& writer, const fhir::PolicyFile& policies,
+Result<std::size_t> WriteResources(const Args& a, cli::ChartWriter& writer,
                                    const std::vector<json>& resources, const std::string& kind) {
+  const fhir::PolicyFile& policies = writer.policies();
   auto split = fhir::SplitResources(resources);
   std::size_t entries = 0;
   std::vector<json> research;
@@ -230,28 +230,20 @@ Result<std::size_t> WriteResources(const Args& a, cli::ChartWriter& writer, cons
   return entries;
 }
 
-struct Writer {
-  Loaded id;
-  cli::Session session;
-  fhir::PolicyFile policies;
-  std::unique_ptr<cli::ChartWriter> chart;
-};
-
-Result<Writer> OpenWriter(const cli::Settings& s, const std::string& patient_id) {
-  auto l = LoadIdentity(s);
-  if (!l) return std::unexpected(l.error());
-  auto sess = LoginAs(s, *l);
-  if (!sess) return std::unexpected(sess.error());
+// A writer for `patient_id`'s chart: the verified directory (trusted roots plus the patient's
+// own authority) and the section policies.
+Result<std::unique_ptr<cli::ChartWriter>> MakeChartWriter(const cli::Settings& s, cli::Session& session,
+                                                          const Loaded& l, const std::string& patient_id) {
   auto policies = Policies(s);
   if (!policies) return std::unexpected(policies.error());
   auto roots = cli::LoadTrustedRoots(s);
   if (!roots) return std::unexpected(roots.error());
   std::vector<std::string> warnings;
-  auto dir = cli::LoadDirectory(*sess, *roots, patient_id, warnings);
+  auto dir = cli::LoadDirectory(session, *roots, patient_id, warnings);
   if (!dir) return std::unexpected(dir.error());
   for (const auto& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
-  Writer w{std::move(*l), std::move(*sess), std::move(*policies), nullptr};
-  return w;
+  return std::make_unique<cli::ChartWriter>(session, patient_id, l.wallet.id(), std::move(*dir),
+                                            std::move(*policies), l.account.organisation, &l.wallet.keys);
 }
 
 int RegisterPatient(Args& a, const cli::Settings& s) {
@@ -282,10 +274,12 @@ int RegisterPatient(Args& a, const cli::Settings& s) {
   auto sess = LoginAs(s, *l);
   if (!sess) return DieWith(a, sess.error());
   // 1. The pseudonym, bound to the hash of a one-time enrolment code.
-  const std::string code = NewEnrolmentCode();
-  auto digest = envelope::internal::Sha256Of(Bytes(code));
+  auto new_code = NewEnrolmentCode();
+  if (!new_code) return DieWith(a, new_code.error());
+  const std::string& code = *new_code;
+  auto digest = envelope::internal::Sha256Of(AsBytes(code));
   if (!digest) return DieWith(a, digest.error());
-  auto created = sess->Json("POST", "/v1/patients", {{"enrolment_code_sha256", cli::Hex(*digest)}});
+  auto created = sess->Json("POST", "/v1/patients", {{"enrolment_code_sha256", ToHex(*digest)}});
   if (!created) return DieWith(a, created.error());
   if (created->status != 201) return DieWith(a, ApiError("creating the patient", *created));
   const std::string pid = created->body.value("patient_id", "");
@@ -311,7 +305,7 @@ int RegisterPatient(Args& a, const cli::Settings& s) {
   if (!put || !put->ok())
     return Die(a, kFailed,
                "storing the patient's authority: " + (put ? put->Describe() : put.error().message()));
-  SecretBytes code_secret(Bytes(code));
+  SecretBytes code_secret(AsBytes(code));
   auto sealed_fame = abe::SealAuthority(*root, code_secret);
   auto sealed_ma = abe::SealMultiAuthorityMasterKey(ma->msk, code_secret);
   if (!sealed_fame || !sealed_ma) return Die(a, kFailed, "sealing the patient's authority failed");
@@ -322,16 +316,9 @@ int RegisterPatient(Args& a, const cli::Settings& s) {
                        {{"X-CipherChart-Section", "owner"}, {"X-CipherChart-Policy", "enrolment-code"}});
   if (!put || !put->ok()) return Die(a, kFailed, "storing the patient's sealed authority failed");
   // 3. The record, section by section.
-  auto roots = cli::LoadTrustedRoots(s);
-  if (!roots) return DieWith(a, roots.error());
-  std::vector<std::string> warnings;
-  auto dir = cli::LoadDirectory(*sess, *roots, pid, warnings);
-  if (!dir) return DieWith(a, dir.error());
-  auto policies = Policies(s);
-  if (!policies) return DieWith(a, policies.error());
-  cli::ChartWriter writer(*sess, pid, l->wallet.id(), std::move(*dir), *policies, l->account.organisation,
-                          &l->wallet.keys);
-  auto n = WriteResources(a, writer, *policies, resources, "import");
+  auto writer = MakeChartWriter(s, *sess, *l, pid);
+  if (!writer) return DieWith(a, writer.error());
+  auto n = WriteResources(a, **writer, resources, "import");
   if (!n) return DieWith(a, n.error());
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   char t[32];
@@ -363,32 +350,25 @@ int Add(Args& a, const cli::Settings& s) {
     // The attachment travels as a FHIR Binary (base64) in the attachments section.
     auto bytes = cli::ReadFileBytes(a.Get("attachment"));
     if (!bytes) return DieWith(a, bytes.error());
-    static constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string b64;
-    const auto& v = *bytes;
-    for (std::size_t i = 0; i < v.size(); i += 3) {
-      const std::uint32_t n = (std::uint32_t{v[i]} << 16) |
-                              (i + 1 < v.size() ? std::uint32_t{v[i + 1]} << 8 : 0) |
-                              (i + 2 < v.size() ? std::uint32_t{v[i + 2]} : 0);
-      b64 += kB64[(n >> 18) & 63];
-      b64 += kB64[(n >> 12) & 63];
-      b64 += i + 1 < v.size() ? kB64[(n >> 6) & 63] : '=';
-      b64 += i + 2 < v.size() ? kB64[n & 63] : '=';
-    }
+    // EVP_EncodeBlock: standard base64 with padding, as FHIR's base64Binary wants.
+    std::string b64(4 * ((bytes->size() + 2) / 3) + 1, '\0');
+    const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), bytes->data(),
+                                        static_cast<int>(bytes->size()));
+    b64.resize(static_cast<std::size_t>(written));
+    auto binary_id = cli::NewEntryId();
+    if (!binary_id) return DieWith(a, binary_id.error());
     resources.push_back({{"resourceType", "Binary"},
-                         {"id", cli::NewEntryId().substr(2)},
+                         {"id", binary_id->substr(2)},
                          {"contentType", "application/octet-stream"},
                          {"data", b64}});
   }
-  auto w = OpenWriter(s, pid);
-  if (!w) return DieWith(a, w.error());
-  auto roots = cli::LoadTrustedRoots(s);
-  std::vector<std::string> warnings;
-  auto dir = cli::LoadDirectory(w->session, *roots, pid, warnings);
-  if (!dir) return DieWith(a, dir.error());
-  cli::ChartWriter writer(w->session, pid, w->id.wallet.id(), std::move(*dir), w->policies,
-                          w->id.account.organisation, &w->id.wallet.keys);
-  auto n = WriteResources(a, writer, w->policies, resources, std::string(fhir::EntryKindName(*kind)));
+  auto l = LoadIdentity(s);
+  if (!l) return DieWith(a, l.error());
+  auto sess = LoginAs(s, *l);
+  if (!sess) return DieWith(a, sess.error());
+  auto writer = MakeChartWriter(s, *sess, *l, pid);
+  if (!writer) return DieWith(a, writer.error());
+  auto n = WriteResources(a, **writer, resources, std::string(fhir::EntryKindName(*kind)));
   if (!n) return DieWith(a, n.error());
   Emit(a,
        "added " + std::string(fhir::EntryKindName(*kind)) + " to " + pid + " (section " +
@@ -400,7 +380,7 @@ int Add(Args& a, const cli::Settings& s) {
 }  // namespace
 
 // `doctor view`, `patient view`: the history, or with --json the decrypted resources.
-int ViewChart(Args& a, const cli::Settings& s, const std::string& pid, bool patient) {
+int ViewChart(Args& a, const cli::Settings& s, const std::string& pid) {
   auto l = LoadIdentity(s);
   if (!l) return DieWith(a, l.error());
   cli::ReadOptions o;
@@ -411,7 +391,6 @@ int ViewChart(Args& a, const cli::Settings& s, const std::string& pid, bool pati
   auto entries = cli::ReadChart(s, l->account.user_id, l->wallet.id(), pid, l->wallet.keys, o, &stats);
   if (!entries) return DieWith(a, entries.error());
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-  (void)patient;
   std::size_t opened = 0, denied = 0, tampered = 0, errors = 0;
   json resources = json::array(), listing = json::array();
   std::vector<std::pair<std::string, std::string>> lines;  // date, line
@@ -484,32 +463,21 @@ int ViewChart(Args& a, const cli::Settings& s, const std::string& pid, bool pati
 }
 
 int DoctorCommand(int argc, char** argv) {
-  auto a = ParseArgs("doctor", argc, argv, 2,
-                     {"name", "licence", "practice-start", "practice-end", "organisation", "role",
-                      "department", "fhir-bundle", "patient", "resource", "file", "attachment", "section"},
-                     {"outsourced"});
-  if (!a) {
-    std::fprintf(stderr, "cipherchart doctor: %s (see --help)\n", a.error().message().c_str());
-    return kUsage;
-  }
-  if (a->help || a->positional.empty()) {
-    std::fputs(kDoctorUsage, a->help ? stdout : stderr);
-    return a->help ? kOk : kUsage;
-  }
-  auto s = cli::ResolveSettings(a->common);
-  if (!s) return DieWith(*a, s.error());
-  const std::string verb = a->positional[0];
-  a->command = "doctor " + verb;
-  if (verb == "register") return Register(*a, *s);
-  if (verb == "status") return Status(*a, *s);
-  if (verb == "fetch-keys") return FetchKeys(*a, *s, false);
-  if (verb == "register-patient") return RegisterPatient(*a, *s);
-  if (verb == "view") {
-    if (a->positional.size() != 2) return Die(*a, kUsage, "view needs PATIENT_ID");
-    return ViewChart(*a, *s, a->positional[1], false);
-  }
-  if (verb == "add") return Add(*a, *s);
-  return Die(*a, kUsage, "unknown command '" + verb + "' (see --help)");
+  return RunRole("doctor", kDoctorUsage, argc, argv,
+                 {"name", "licence", "practice-start", "practice-end", "organisation", "role", "department",
+                  "fhir-bundle", "patient", "resource", "file", "attachment", "section"},
+                 {"outsourced"}, [](Args& a, const cli::Settings& s, const std::string& verb) {
+                   if (verb == "register") return Register(a, s);
+                   if (verb == "status") return Status(a, s);
+                   if (verb == "fetch-keys") return FetchKeys(a, s, false);
+                   if (verb == "register-patient") return RegisterPatient(a, s);
+                   if (verb == "view") {
+                     if (a.positional.size() != 2) return Die(a, kUsage, "view needs PATIENT_ID");
+                     return ViewChart(a, s, a.positional[1]);
+                   }
+                   if (verb == "add") return Add(a, s);
+                   return Die(a, kUsage, "unknown command '" + verb + "' (see --help)");
+                 });
 }
 
 }  // namespace cipherchart::app

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include "cipherchart/abe/maabe_serialize.h"
+
 namespace cipherchart::app {
 
 Result<Args> ParseArgs(std::string command, int argc, char** argv, int start,
@@ -63,6 +65,29 @@ Result<Args> ParseArgs(std::string command, int argc, char** argv, int start,
   return a;
 }
 
+int RunRole(const std::string& role, const char* usage, int argc, char** argv,
+            const std::set<std::string>& value_options, const std::set<std::string>& flag_options,
+            const VerbHandler& verb_handler) {
+  auto a = ParseArgs(role, argc, argv, 2, value_options, flag_options);
+  if (!a) {
+    std::fprintf(stderr, "cipherchart %s: %s (see --help)\n", role.c_str(), a.error().message().c_str());
+    return kUsage;
+  }
+  if (a->help || a->positional.empty()) {
+    std::fputs(usage, a->help ? stdout : stderr);
+    return a->help ? kOk : kUsage;
+  }
+  const std::string verb = a->positional[0];
+  a->command = role + " " + verb;
+  auto s = cli::ResolveSettings(a->common);
+  if (!s) return DieWith(*a, s.error());
+  try {
+    return verb_handler(*a, *s, verb);
+  } catch (const nlohmann::json::exception& e) {
+    return Die(*a, kFailed, std::string("malformed JSON (from the server or a file): ") + e.what());
+  }
+}
+
 int Die(const Args& a, int code, const std::string& message) {
   std::fprintf(stderr, "cipherchart %s: %s\n", a.command.c_str(), message.c_str());
   if (a.common.json)
@@ -72,8 +97,9 @@ int Die(const Args& a, int code, const std::string& message) {
 
 int ExitFor(const Error& e) {
   switch (e.code()) {
+    case ErrorCode::kWrongCredentials:
+      return kLocked;
     case ErrorCode::kIntegrity:
-      return e.message().find("wallet") != std::string::npos ? kLocked : kTampered;
     case ErrorCode::kSignerMismatch:
       return kTampered;
     case ErrorCode::kPermissionDenied:
@@ -92,33 +118,28 @@ void Emit(const Args& a, const std::string& human, const nlohmann::json& json) {
     std::fputs(human.c_str(), stdout);
 }
 
-Result<cli::Wallet> OpenWallet(const cli::Settings& s, bool patient) {
-  auto pass = cli::WalletPassphrase(s, patient);
-  if (!pass) return std::unexpected(pass.error());
-  return cli::LoadWallet(s, *pass);
-}
+Error ApiError(const std::string& what, const cli::ApiReply& r) { return r.ToError(what); }
 
-Error ApiError(const std::string& what, const cli::ApiReply& r) {
-  const ErrorCode code = (r.status == 401 || r.status == 403 || r.status == 404)
-                             ? ErrorCode::kPermissionDenied
-                             : ErrorCode::kInvalidArgument;
-  return Error(code, what + ": the server said " + r.Describe());
+Result<void> NewIdentity(cli::Wallet& w) {
+  auto id = envelope::Ed25519SigningKey::Generate();
+  if (!id) return std::unexpected(id.error());
+  auto dk = cli::DeliveryKey::Generate();
+  if (!dk) return std::unexpected(dk.error());
+  w.identity.emplace(std::move(*id));
+  w.delivery.emplace(std::move(*dk));
+  return {};
 }
 
 // Registers an account for `role` with a new wallet.
 Result<cli::Account> RegisterAccount(const cli::Settings& s, const std::string& role,
                                      const std::string& organisation, const nlohmann::json& details,
                                      cli::Wallet& w) {
-  auto id = envelope::Ed25519SigningKey::Generate();
-  auto dk = cli::DeliveryKey::Generate();
-  if (!id || !dk) return Fail(ErrorCode::kRandomnessFailure, "cannot make keys");
-  w.identity.emplace(std::move(*id));
-  w.delivery.emplace(std::move(*dk));
+  if (auto k = NewIdentity(w); !k) return std::unexpected(k.error());
   auto sess = cli::Session::Connect(s);
   if (!sess) return std::unexpected(sess.error());
   nlohmann::json body = {{"role", role},
-                         {"identity_key", cli::Hex(w.identity->public_key())},
-                         {"delivery_key", cli::Hex(w.delivery->public_key)}};
+                         {"identity_key", ToHex(w.id().public_key())},
+                         {"delivery_key", ToHex(w.dk().public_key)}};
   if (!organisation.empty()) body["organisation"] = organisation;
   if (!details.empty()) body["details"] = details;
   auto r = sess->Json("POST", "/v1/accounts", body);
@@ -134,13 +155,29 @@ Result<cli::Account> RegisterAccount(const cli::Settings& s, const std::string& 
 Result<Loaded> LoadIdentity(const cli::Settings& s) {
   auto acc = cli::LoadAccount(s);
   if (!acc) return std::unexpected(acc.error());
-  auto w = OpenWallet(s, acc->role == "patient");
+  // Patients' wallets need the device key as well; family members ("personal") do not.
+  auto pass = cli::WalletPassphrase(s, acc->role == "patient");
+  if (!pass) return std::unexpected(pass.error());
+  auto w = cli::LoadWallet(s, *pass);
   if (!w) return std::unexpected(w.error());
-  return Loaded{std::move(*acc), std::move(*w)};
+  return Loaded{std::move(*acc), std::move(*w), std::move(*pass)};
 }
 
 Result<cli::Session> LoginAs(const cli::Settings& s, const Loaded& l) {
   return cli::Session::Login(s, l.account.user_id, l.wallet.id());
+}
+
+Result<std::string> SendAttributeKeys(cli::Session& session, const cli::AccountInfo& recipient,
+                                      const abe::maabe::AuthorityKeys& keys,
+                                      const envelope::Ed25519SigningKey& signer) {
+  auto payload = abe::maabe::Serialize(keys);
+  if (!payload) return std::unexpected(payload.error());
+  auto pkg = cli::SealKeyPackage(cli::PackageKind::kAttributeKeys, *payload, recipient.delivery_key, signer);
+  if (!pkg) return std::unexpected(pkg.error());
+  auto r = session.PutBytes("POST", "/v1/users/" + recipient.user_id + "/keys", *pkg);
+  if (!r) return std::unexpected(r.error());
+  if (!r->ok()) return std::unexpected(r->ToError("posting the key package to " + recipient.user_id));
+  return r->body.value("package_id", "");
 }
 
 Progress::Progress(const Args& a, std::string label, std::size_t total)

@@ -2,6 +2,7 @@
 // parsing, settings, wallet access, exit codes and output. docs/user-guide.md lists the commands.
 #pragma once
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -50,18 +51,27 @@ struct Args {
 Result<Args> ParseArgs(std::string command, int argc, char** argv, int start,
                        const std::set<std::string>& value_options, const std::set<std::string>& flag_options);
 
+// The shape every role command shares: parse argv[2..] (ParseArgs), answer --help or a missing
+// verb with `usage`, resolve the settings, name the command "<role> <verb>" for messages, then
+// run `verb_handler`. A malformed JSON reply or file that escapes as an exception ends in a clear
+// error (exit 1), never a crash.
+using VerbHandler = std::function<int(Args&, const cli::Settings&, const std::string& verb)>;
+int RunRole(const std::string& role, const char* usage, int argc, char** argv,
+            const std::set<std::string>& value_options, const std::set<std::string>& flag_options,
+            const VerbHandler& verb_handler);
+
 // Prints the error (stderr, and {"error": ...} on stdout with --json) and returns `code`.
 int Die(const Args& a, int code, const std::string& message);
 int DieWith(const Args& a, const Error& e);
 // Prints `human` or, with --json, `json`.
 void Emit(const Args& a, const std::string& human, const nlohmann::json& json);
 
-// Opens the wallet (passphrase, plus the device key for patients).
-Result<cli::Wallet> OpenWallet(const cli::Settings& s, bool patient);
 // A 403/409/... reply as an Error the exit code can be derived from.
 Error ApiError(const std::string& what, const cli::ApiReply& r);
 int ExitFor(const Error& e);
 
+// A fresh identity (Ed25519) and delivery (X25519) key in `w`.
+Result<void> NewIdentity(cli::Wallet& w);
 // Registers an account for `role` with a fresh identity and delivery key (into `w`).
 Result<cli::Account> RegisterAccount(const cli::Settings& s, const std::string& role,
                                      const std::string& organisation, const nlohmann::json& details,
@@ -69,10 +79,17 @@ Result<cli::Account> RegisterAccount(const cli::Settings& s, const std::string& 
 struct Loaded {
   cli::Account account;
   cli::Wallet wallet;
+  SecretBytes passphrase;  // what opened the wallet, to seal it again after a change
 };
 // The account file and the opened wallet of the home directory.
 Result<Loaded> LoadIdentity(const cli::Settings& s);
 Result<cli::Session> LoginAs(const cli::Settings& s, const Loaded& l);
+
+// Delivers attribute keys: sealed to the recipient's delivery key, signed by `signer` (the
+// issuing authority's certified key), posted to their mailbox. Returns the package id.
+Result<std::string> SendAttributeKeys(cli::Session& session, const cli::AccountInfo& recipient,
+                                      const abe::maabe::AuthorityKeys& keys,
+                                      const envelope::Ed25519SigningKey& signer);
 
 // A progress bar on stderr (only on a terminal, never with --json).
 class Progress {
@@ -90,7 +107,7 @@ class Progress {
 
 // Shared by the doctor, patient and personal commands (doctor_command.cc).
 int FetchKeys(Args& a, const cli::Settings& s, bool personal_domain);
-int ViewChart(Args& a, const cli::Settings& s, const std::string& patient_id, bool patient);
+int ViewChart(Args& a, const cli::Settings& s, const std::string& patient_id);
 
 int AuthorityCommand(int argc, char** argv);
 int AdminCommand(int argc, char** argv);

@@ -10,6 +10,7 @@
 #include "cipherchart/fhir/fhir.h"
 #include "cipherchart/fhir/policy_file.h"
 #include "cipherchart/server/merkle.h"
+#include "src/envelope/wire.h"
 
 namespace cipherchart::app {
 namespace {
@@ -46,9 +47,7 @@ constexpr const char* kPersonalUsage =
     "\n"
     "common options as for 'cipherchart patient' (no device key).\n";
 
-std::span<const std::uint8_t> Bytes(std::string_view s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
+using envelope::internal::AsBytes;
 
 Result<std::vector<std::uint8_t>> TakeBlob(std::span<const std::uint8_t>& in) {
   if (in.size() < 4) return Fail(ErrorCode::kInvalidEncoding, "owner-authority: truncated");
@@ -61,7 +60,7 @@ Result<std::vector<std::uint8_t>> TakeBlob(std::span<const std::uint8_t>& in) {
   return out;
 }
 
-int Enrol(Args& a, cli::Settings& s) {
+int Enrol(Args& a, const cli::Settings& s) {
   if (a.positional.size() != 2 || a.Get("code").empty())
     return Die(a, kUsage, "enrol needs PATIENT_ID --code CODE");
   const std::string pid = a.positional[1];
@@ -81,11 +80,11 @@ int Enrol(Args& a, cli::Settings& s) {
   auto rec = sess->Get("/v1/patients/" + pid + "/records/" + std::string(cli::kOwnerAuthorityRecord));
   if (!rec) return DieWith(a, rec.error());
   if (!rec->ok()) return DieWith(a, ApiError("the sealed personal authority", *rec));
-  std::span<const std::uint8_t> in = Bytes(rec->raw);
+  std::span<const std::uint8_t> in = AsBytes(rec->raw);
   auto fame_blob = TakeBlob(in);
   auto ma_blob = TakeBlob(in);
   if (!fame_blob || !ma_blob) return Die(a, kTampered, "the sealed personal authority is malformed");
-  const SecretBytes code(Bytes(a.Get("code")));
+  const SecretBytes code(AsBytes(a.Get("code")));
   auto ma = abe::OpenMultiAuthorityMasterKey(*ma_blob, code);
   if (!ma)
     return Die(a, kTampered,
@@ -120,41 +119,45 @@ json LoadShares(const cli::Settings& s) {
 
 Result<void> SaveShares(const cli::Settings& s, const json& j) {
   const std::string t = j.dump(2);
-  return cli::WriteFilePrivate(SharesFile(s), Bytes(t));
+  return cli::WriteFilePrivate(SharesFile(s), AsBytes(t));
 }
 
 // Sends each member a personal view: the shared sections' resources, sealed under the policy
 // "patient_<id>.member:<user id>" of the patient's own authority and signed by the patient.
-Result<json> SendViews(Args& a, const cli::Settings& s, const Loaded& l, const json& shares) {
+Result<json> SendViews(const cli::Settings& s, const Loaded& l, const json& shares) {
+  json sent = json::array();
+  if (shares.empty()) return sent;
   const std::string pid = l.account.patient_id;
   auto sess = LoginAs(s, l);
   if (!sess) return std::unexpected(sess.error());
   std::vector<std::string> warnings;
   auto dir = cli::LoadDirectory(*sess, {}, pid, warnings);
   if (!dir) return std::unexpected(dir.error());
-  json sent = json::array();
-  for (const auto& [uid, sections] : shares.items()) {
-    cli::ReadOptions o;
+  // One read of every shared section, then one view per member.
+  cli::ReadOptions o;
+  for (const auto& [uid, sections] : shares.items())
     for (const auto& sec : sections) o.sections.insert(sec.get<std::string>());
-    auto entries = cli::ReadChart(s, l.account.user_id, l.wallet.id(), pid, l.wallet.keys, o);
-    if (!entries) return std::unexpected(entries.error());
+  auto entries = cli::ReadChart(s, l.account.user_id, l.wallet.id(), pid, l.wallet.keys, o);
+  if (!entries) return std::unexpected(entries.error());
+  for (const auto& [uid, sections] : shares.items()) {
+    std::set<std::string> wanted;
+    for (const auto& sec : sections) wanted.insert(sec.get<std::string>());
     json resources = json::array();
     for (const auto& e : *entries)
-      if (e.state == cli::ChartEntry::State::kOpened)
+      if (e.state == cli::ChartEntry::State::kOpened && wanted.count(e.section) != 0)
         for (const auto& r : e.payload["resources"]) resources.push_back(r);
-    const std::string policy_text = cli::PatientNamespace(pid) + ".member:" + uid;
-    auto policy = abe::ParsePolicy(policy_text);
+    auto policy = abe::ParsePolicy(cli::PatientNamespace(pid) + ".member:" + uid);
     if (!policy) return std::unexpected(policy.error());
     const std::string payload =
         json{{"patient_id", pid}, {"sections", sections}, {"resources", resources}}.dump();
+    // The version is the send time, so a member keeps the newest view of each patient.
     auto sealed = abe::SealRecordSection(*dir, cli::NowSeconds(), **policy, "personal-view",
-                                         cli::NowSeconds(), Bytes(payload), l.wallet.id());
+                                         cli::NowSeconds(), AsBytes(payload), l.wallet.id());
     if (!sealed) return std::unexpected(sealed.error());
     auto r = sess->PutBytes("POST", "/v1/users/" + uid + "/keys", *sealed);
     if (!r) return std::unexpected(r.error());
     if (!r->ok()) return std::unexpected(ApiError("sending the personal view to " + uid, *r));
     sent.push_back({{"user_id", uid}, {"resources", resources.size()}});
-    (void)a;
   }
   return sent;
 }
@@ -194,18 +197,13 @@ int Share(Args& a, const cli::Settings& s, bool resend_only) {
     if (!ma) return DieWith(a, ma.error());
     auto keys = abe::maabe::KeyGen(*ma, uid, {ma->pk.authority_namespace + ".member:" + uid});
     if (!keys) return DieWith(a, keys.error());
-    auto payload = abe::maabe::Serialize(*keys);
-    if (!payload) return DieWith(a, payload.error());
-    auto pkg =
-        cli::SealKeyPackage(cli::PackageKind::kAttributeKeys, *payload, member->delivery_key, l->wallet.id());
-    if (!pkg) return DieWith(a, pkg.error());
-    auto r = sess->PutBytes("POST", "/v1/users/" + uid + "/keys", *pkg);
-    if (!r) return DieWith(a, r.error());
-    if (!r->ok()) return DieWith(a, ApiError("sending keys", *r));
+    // Signed by the patient, the personal domain's authority.
+    if (auto sent = SendAttributeKeys(*sess, *member, *keys, l->wallet.id()); !sent)
+      return DieWith(a, sent.error());
     shares[uid] = sections;
     if (auto x = SaveShares(s, shares); !x) return DieWith(a, x.error());
   }
-  auto sent = SendViews(a, s, *l, shares);
+  auto sent = SendViews(s, *l, shares);
   if (!sent) return DieWith(a, sent.error());
   std::string human;
   for (const auto& x : *sent)
@@ -240,9 +238,9 @@ int Log(Args& a, const cli::Settings& s) {
   auto entries = sess->Get("/v1/patients/" + pid + "/audit");
   if (!server || !head || !entries) return Die(a, kFailed, "cannot read the audit log");
   if (!entries->ok()) return DieWith(a, ApiError("audit log", *entries));
-  auto key = cli::Unhex(server->body.value("audit_key", ""));
-  auto root = cli::Unhex(head->body.value("root", ""));
-  auto sig = cli::Unhex(head->body.value("signature", ""));
+  auto key = FromHex(server->body.value("audit_key", ""));
+  auto root = FromHex(head->body.value("root", ""));
+  auto sig = FromHex(head->body.value("signature", ""));
   if (!key || key->size() != 32 || !root || root->size() != 32 || !sig || sig->size() != 64)
     return Die(a, kTampered, "the signed tree head is malformed");
   server::SignedTreeHead sth;
@@ -267,13 +265,13 @@ int Log(Args& a, const cli::Settings& s) {
       return Die(a, kTampered, "no inclusion proof for entry " + std::to_string(index));
     std::vector<server::Hash> path;
     for (const auto& h : proof->body["path"]) {
-      auto b = cli::Unhex(h.get<std::string>());
+      auto b = FromHex(h.get<std::string>());
       if (!b || b->size() != 32) return Die(a, kTampered, "malformed inclusion proof");
       server::Hash x{};
       std::copy(b->begin(), b->end(), x.begin());
       path.push_back(x);
     }
-    auto leaf = server::LeafHash(Bytes(text));
+    auto leaf = server::LeafHash(AsBytes(text));
     if (!leaf) return DieWith(a, leaf.error());
     if (auto v = server::VerifyInclusion(*leaf, index, sth.tree_size, path, sth.root); !v)
       return Die(a, kTampered, "audit entry " + std::to_string(index) + " is not in the signed log");
@@ -281,12 +279,8 @@ int Log(Args& a, const cli::Settings& s) {
     const json entry = json::parse(text, nullptr, false);
     out.push_back({{"index", index}, {"entry", entry}, {"verified", true}});
     if (entry.is_object()) {
-      const std::time_t t = static_cast<std::time_t>(entry.value("time_ms", 0LL) / 1000);
-      std::tm tm{};
-      gmtime_r(&t, &tm);
-      char when[32];
-      std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
-      human += std::string(when) + "  " + entry.value("actor", "") + "  " + entry.value("action", "") + "  " +
+      const std::string when = cli::UtcText(entry.value("time_ms", 0LL) / 1000, "%Y-%m-%d %H:%M:%S");
+      human += when + "  " + entry.value("actor", "") + "  " + entry.value("action", "") + "  " +
                entry.value("target", "") + "  " + entry.value("outcome", "") + "\n";
     }
   }
@@ -296,7 +290,7 @@ int Log(Args& a, const cli::Settings& s) {
   return kOk;
 }
 
-int PersonalRegister(Args& a, cli::Settings& s) {
+int PersonalRegister(Args& a, const cli::Settings& s) {
   if (a.Get("name").empty()) return Die(a, kUsage, "register needs --name");
   if (cli::WalletExists(s)) return Die(a, kFailed, s.home.string() + " already holds an identity");
   auto pass = cli::WalletPassphrase(s, false, true);
@@ -329,12 +323,12 @@ int PersonalView(Args& a, const cli::Settings& s) {
     if (!body || !body->ok() || !std::string_view(body->raw).starts_with("CCEN")) continue;
     auto sender = cli::LookUpAccount(*sess, p.value("sender_id", ""));
     if (!sender || sender->role != "patient") continue;
-    auto header = envelope::ParseEnvelopeHeader(Bytes(body->raw));
+    auto header = envelope::ParseEnvelopeHeader(AsBytes(body->raw));
     if (!header) {
       ++tampered;
       continue;
     }
-    auto opened = abe::OpenRecordSection(rk, Bytes(body->raw), sender->identity_key, "personal-view",
+    auto opened = abe::OpenRecordSection(rk, AsBytes(body->raw), sender->identity_key, "personal-view",
                                          header->record_version);
     if (!opened) {
       if (opened.error().code() == ErrorCode::kIntegrity ||
@@ -372,50 +366,30 @@ int PersonalView(Args& a, const cli::Settings& s) {
 }  // namespace
 
 int PatientCommand(int argc, char** argv) {
-  auto a = ParseArgs("patient", argc, argv, 2, {"code", "sections", "section"}, {"outsourced"});
-  if (!a) {
-    std::fprintf(stderr, "cipherchart patient: %s (see --help)\n", a.error().message().c_str());
-    return kUsage;
-  }
-  if (a->help || a->positional.empty()) {
-    std::fputs(kPatientUsage, a->help ? stdout : stderr);
-    return a->help ? kOk : kUsage;
-  }
-  auto s = cli::ResolveSettings(a->common);
-  if (!s) return DieWith(*a, s.error());
-  const std::string verb = a->positional[0];
-  a->command = "patient " + verb;
-  if (verb == "enrol") return Enrol(*a, *s);
-  if (verb == "view") {
-    auto acc = cli::LoadAccount(*s);
-    if (!acc) return DieWith(*a, acc.error());
-    return ViewChart(*a, *s, acc->patient_id, true);
-  }
-  if (verb == "share") return Share(*a, *s, false);
-  if (verb == "resend") return Share(*a, *s, true);
-  if (verb == "unshare") return Unshare(*a, *s);
-  if (verb == "log") return Log(*a, *s);
-  return Die(*a, kUsage, "unknown command '" + verb + "' (see --help)");
+  return RunRole("patient", kPatientUsage, argc, argv, {"code", "sections", "section"}, {"outsourced"},
+                 [](Args& a, const cli::Settings& s, const std::string& verb) {
+                   if (verb == "enrol") return Enrol(a, s);
+                   if (verb == "view") {
+                     auto acc = cli::LoadAccount(s);
+                     if (!acc) return DieWith(a, acc.error());
+                     return ViewChart(a, s, acc->patient_id);
+                   }
+                   if (verb == "share") return Share(a, s, false);
+                   if (verb == "resend") return Share(a, s, true);
+                   if (verb == "unshare") return Unshare(a, s);
+                   if (verb == "log") return Log(a, s);
+                   return Die(a, kUsage, "unknown command '" + verb + "' (see --help)");
+                 });
 }
 
 int PersonalCommand(int argc, char** argv) {
-  auto a = ParseArgs("personal", argc, argv, 2, {"name"}, {});
-  if (!a) {
-    std::fprintf(stderr, "cipherchart personal: %s (see --help)\n", a.error().message().c_str());
-    return kUsage;
-  }
-  if (a->help || a->positional.empty()) {
-    std::fputs(kPersonalUsage, a->help ? stdout : stderr);
-    return a->help ? kOk : kUsage;
-  }
-  auto s = cli::ResolveSettings(a->common);
-  if (!s) return DieWith(*a, s.error());
-  const std::string verb = a->positional[0];
-  a->command = "personal " + verb;
-  if (verb == "register") return PersonalRegister(*a, *s);
-  if (verb == "fetch-keys") return FetchKeys(*a, *s, true);
-  if (verb == "view") return PersonalView(*a, *s);
-  return Die(*a, kUsage, "unknown command '" + verb + "' (see --help)");
+  return RunRole("personal", kPersonalUsage, argc, argv, {"name"}, {},
+                 [](Args& a, const cli::Settings& s, const std::string& verb) {
+                   if (verb == "register") return PersonalRegister(a, s);
+                   if (verb == "fetch-keys") return FetchKeys(a, s, true);
+                   if (verb == "view") return PersonalView(a, s);
+                   return Die(a, kUsage, "unknown command '" + verb + "' (see --help)");
+                 });
 }
 
 }  // namespace cipherchart::app

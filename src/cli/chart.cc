@@ -12,6 +12,7 @@
 #include "cipherchart/envelope/envelope.h"
 #include "cipherchart/envelope/kdf.h"
 #include "src/envelope/sha256.h"
+#include "src/envelope/wire.h"
 
 namespace cipherchart::cli {
 namespace {
@@ -21,20 +22,12 @@ double Ms(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
-std::span<const std::uint8_t> Bytes(std::string_view s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
+using envelope::internal::AsBytes;
 
 Result<SecretBytes> PublicKeyFor(std::string_view record_id) {
   std::string info = "cipherchart public record v1|";
   info += record_id;
-  return envelope::HkdfSha256(Bytes("cipherchart public record"), {}, Bytes(info), 32);
-}
-
-// The server's refusals (401, 403, 404) are access decisions; anything else is a failure.
-ErrorCode RefusalCode(const ApiReply& r) {
-  return (r.status == 401 || r.status == 403 || r.status == 404) ? ErrorCode::kPermissionDenied
-                                                                 : ErrorCode::kInvalidArgument;
+  return envelope::HkdfSha256(AsBytes("cipherchart public record"), {}, AsBytes(info), 32);
 }
 
 template <class T>
@@ -72,21 +65,21 @@ std::string_view StateName(ChartEntry::State s) {
   return "error";
 }
 
-std::string NewEntryId() {
+Result<std::string> NewEntryId() {
   std::array<std::uint8_t, 12> r{};
-  if (!FillRandom(r)) std::abort();  // the OS CSPRNG failing leaves nothing safe to do
-  return "e." + Hex(r);
+  if (auto ok = FillRandom(r); !ok) return std::unexpected(ok.error());
+  return "e." + ToHex(r);
 }
 
 Result<SecretBytes> EntryKey(const SecretBytes& section_key, std::string_view entry_id) {
   std::string info = "cipherchart entry key v1|";
   info += entry_id;
-  return envelope::HkdfSha256(section_key.span(), {}, Bytes(info), 32);
+  return envelope::HkdfSha256(section_key.span(), {}, AsBytes(info), 32);
 }
 
 envelope::PublicParamsId SectionKeyId(const SecretBytes& section_key) {
-  std::vector<std::uint8_t> buf(Bytes("cipherchart section key id v1").begin(),
-                                Bytes("cipherchart section key id v1").end());
+  std::vector<std::uint8_t> buf(AsBytes("cipherchart section key id v1").begin(),
+                                AsBytes("cipherchart section key id v1").end());
   buf.insert(buf.end(), section_key.span().begin(), section_key.span().end());
   auto d = envelope::internal::Sha256Of(buf);
   std::fill(buf.begin(), buf.end(), 0);
@@ -98,16 +91,17 @@ envelope::PublicParamsId SectionKeyId(const SecretBytes& section_key) {
 Result<AccountInfo> LookUpAccount(Session& s, const std::string& user_id) {
   auto r = s.Get("/v1/accounts/" + user_id);
   if (!r) return std::unexpected(r.error());
-  if (r->status != 200 || !r->body.is_object())
-    return Fail(ErrorCode::kInvalidArgument, "account " + user_id + ": " + r->Describe());
+  if (!r->ok()) return std::unexpected(r->ToError("account " + user_id));
+  if (!r->body.is_object())
+    return Fail(ErrorCode::kInvalidEncoding, "account " + user_id + ": not a JSON object");
   AccountInfo a;
   a.user_id = user_id;
   a.role = r->body.value("role", "");
   a.state = r->body.value("state", "");
   a.organisation = r->body.value("organisation", "");
   a.name = r->body.value("name", "");
-  auto ik = Unhex(r->body.value("identity_key", ""));
-  auto dk = Unhex(r->body.value("delivery_key", ""));
+  auto ik = FromHex(r->body.value("identity_key", ""));
+  auto dk = FromHex(r->body.value("delivery_key", ""));
   if (!ik || ik->size() != 32 || !dk || dk->size() != 32)
     return Fail(ErrorCode::kInvalidEncoding, "account " + user_id + ": malformed keys");
   std::copy(ik->begin(), ik->end(), a.identity_key.begin());
@@ -153,7 +147,7 @@ Result<abe::AuthorityDirectory> LoadDirectory(Session& s, const std::vector<abe:
     const std::string base = "/v1/patients/" + patient_id + "/records/";
     auto list = s.Get("/v1/patients/" + patient_id + "/records");
     if (!list) return std::unexpected(list.error());
-    if (!list->ok()) return Fail(RefusalCode(*list), "patient " + patient_id + ": " + list->Describe());
+    if (!list->ok()) return std::unexpected(list->ToError("patient " + patient_id));
     std::string author_id;
     for (const auto& r : list->body["records"])
       if (r.value("record_id", "") == kOwnerDirectoryRecord && r.value("version", 0) == 1)
@@ -166,7 +160,7 @@ Result<abe::AuthorityDirectory> LoadDirectory(Session& s, const std::vector<abe:
                     "the patient's authority was not published by a practitioner");
       auto env = s.Get(base + std::string(kOwnerDirectoryRecord) + "/versions/1");
       if (!env) return std::unexpected(env.error());
-      auto payload = OpenPublicRecord(Bytes(env->raw), kOwnerDirectoryRecord, author->identity_key);
+      auto payload = OpenPublicRecord(AsBytes(env->raw), kOwnerDirectoryRecord, author->identity_key);
       if (!payload) return Pass(payload, "the patient's authority record");
       auto entries = abe::ParseDirectory(*payload);
       if (!entries) return Pass(entries, "the patient's authority record");
@@ -182,8 +176,8 @@ Result<abe::AuthorityDirectory> LoadDirectory(Session& s, const std::vector<abe:
   const std::uint64_t now = NowSeconds();
   auto d = s.Get("/v1/directory");
   if (!d) return std::unexpected(d.error());
-  if (!d->ok()) return Fail(ErrorCode::kInvalidArgument, "authority directory: " + d->Describe());
-  auto entries = abe::ParseDirectory(Bytes(d->raw));
+  if (!d->ok()) return std::unexpected(d->ToError("authority directory"));
+  auto entries = abe::ParseDirectory(AsBytes(d->raw));
   if (!entries) return Pass(entries, "authority directory");
   for (const auto& e : *entries) {
     if (auto r = dir.Add(e.chain, e.statement, now); !r)
@@ -202,7 +196,68 @@ namespace {
 struct Listed {
   std::string record_id, section, author_id, created_at;
   std::uint64_t version = 0;
+  bool tombstone = false;
 };
+
+Listed ParseListed(const nlohmann::json& r) {
+  Listed l;
+  l.record_id = r.value("record_id", "");
+  l.version = r.value("version", 0ULL);
+  l.section = r.value("section", "");
+  l.author_id = r.value("author_id", "");
+  l.tombstone = r.value("tombstone", false);
+  if (const auto c = r.find("created_at"); c != r.end()) {
+    if (c->is_string())
+      l.created_at = c->get<std::string>();
+    else if (c->is_number())  // unix milliseconds
+      l.created_at = UtcText(c->get<std::int64_t>() / 1000, "%Y-%m-%dT%H:%M:%SZ");
+  }
+  return l;
+}
+
+// Downloads `records` over up to `connections` logged-in connections at once.
+Result<std::vector<Result<std::string>>> FetchAll(const Settings& settings, const std::string& user_id,
+                                                  const envelope::Ed25519SigningKey& identity,
+                                                  const std::string& patient_id,
+                                                  const std::vector<Listed>& records, int connections) {
+  std::vector<Result<std::string>> bodies(records.size(), Fail(ErrorCode::kInternal, "not fetched"));
+  std::atomic<std::size_t> next{0};
+  const int n = std::max(1, std::min<int>(connections, static_cast<int>(records.size())));
+  std::vector<std::thread> workers;
+  workers.reserve(static_cast<std::size_t>(n));
+  std::mutex err_mu;
+  std::optional<Error> conn_error;
+  for (int w = 0; w < n && !records.empty(); ++w) {
+    workers.emplace_back([&] {
+      // A malformed server reply must not terminate the process from a worker thread.
+      try {
+        auto ws = Session::Login(settings, user_id, identity);
+        if (!ws) {
+          std::lock_guard lock(err_mu);
+          conn_error = ws.error();
+          return;
+        }
+        for (std::size_t i = next++; i < records.size(); i = next++) {
+          auto r = ws->Get("/v1/patients/" + patient_id + "/records/" + records[i].record_id + "/versions/" +
+                           std::to_string(records[i].version));
+          if (!r)
+            bodies[i] = std::unexpected(r.error());
+          else if (!r->ok())
+            bodies[i] = std::unexpected(r->ToError("record " + records[i].record_id));
+          else
+            bodies[i] = std::move(r->raw);
+        }
+      } catch (const std::exception& e) {
+        std::lock_guard lock(err_mu);
+        conn_error =
+            Error(ErrorCode::kInvalidEncoding, std::string("malformed reply from the server: ") + e.what());
+      }
+    });
+  }
+  for (auto& t : workers) t.join();
+  if (conn_error) return std::unexpected(*conn_error);
+  return bodies;
+}
 
 // Opens a section key envelope with the reader's keys, directly or through a transform key.
 Result<SecretBytes> OpenSectionKey(std::span<const std::uint8_t> bytes,
@@ -238,8 +293,10 @@ Result<SecretBytes> OpenSectionKey(std::span<const std::uint8_t> bytes,
   return SecretBytes(opened->payload);
 }
 
-bool IsAccessError(const Error& e) {
-  return e.code() == ErrorCode::kInvalidArgument && e.message().find("satisf") != std::string::npos;
+// Errors that mean "this record is not what its author wrote", as opposed to "not for you".
+bool IsIntegrityError(const Error& e) {
+  return e.code() == ErrorCode::kIntegrity || e.code() == ErrorCode::kSignerMismatch ||
+         e.code() == ErrorCode::kInvalidEncoding || e.code() == ErrorCode::kContextMismatch;
 }
 
 }  // namespace
@@ -255,41 +312,21 @@ Result<std::vector<ChartEntry>> ReadChart(const Settings& settings, const std::s
   if (!s) return std::unexpected(s.error());
   auto list = s->Get("/v1/patients/" + patient_id + "/records");
   if (!list) return std::unexpected(list.error());
-  if (!list->ok()) return Fail(RefusalCode(*list), "patient " + patient_id + ": " + list->Describe());
-  // Latest version of every record; tombstoned records are gone.
+  if (!list->ok()) return std::unexpected(list->ToError("patient " + patient_id));
+  // The latest version of every record; tombstoned records are gone.
   std::map<std::string, Listed> latest;
-  std::map<std::string, bool> tomb;
   for (const auto& r : list->body["records"]) {
-    Listed l;
-    l.record_id = r.value("record_id", "");
-    l.version = r.value("version", 0ULL);
-    l.section = r.value("section", "");
-    l.author_id = r.value("author_id", "");
-    if (const auto c = r.find("created_at"); c != r.end()) {
-      if (c->is_string()) {
-        l.created_at = c->get<std::string>();
-      } else if (c->is_number()) {  // unix milliseconds
-        const std::time_t t = static_cast<std::time_t>(c->get<std::int64_t>() / 1000);
-        std::tm tm{};
-        gmtime_r(&t, &tm);
-        char buf[32];
-        std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        l.created_at = buf;
-      }
-    }
+    Listed l = ParseListed(r);
     auto& cur = latest[l.record_id];
-    if (l.version >= cur.version) {
-      cur = l;
-      tomb[l.record_id] = r.value("tombstone", false);
-    }
+    if (l.version >= cur.version) cur = std::move(l);
   }
-  std::vector<Listed> keys_to_fetch, entries_to_fetch;
+  std::vector<Listed> section_key_records, entries_listed;
   for (auto& [id, l] : latest) {
-    if (tomb[id]) continue;
+    if (l.tombstone) continue;
     if (id.starts_with("sk."))
-      keys_to_fetch.push_back(l);
+      section_key_records.push_back(l);
     else if (id.starts_with("e.") && (options.sections.empty() || options.sections.count(l.section) != 0))
-      entries_to_fetch.push_back(l);
+      entries_listed.push_back(l);
   }
   st.records = latest.size();
   st.list_ms = Ms(t0, Clock::now());
@@ -301,46 +338,13 @@ Result<std::vector<ChartEntry>> ReadChart(const Settings& settings, const std::s
     if (it == authors.end()) it = authors.emplace(id, LookUpAccount(*s, id)).first;
     return it->second;
   };
-  for (const auto& l : keys_to_fetch) (void)author_of(l.author_id);
-  for (const auto& l : entries_to_fetch) (void)author_of(l.author_id);
 
-  // Downloads in parallel over several connections.
-  std::vector<Listed> all = keys_to_fetch;
-  all.insert(all.end(), entries_to_fetch.begin(), entries_to_fetch.end());
-  std::vector<Result<std::string>> bodies(all.size(), Fail(ErrorCode::kInternal, "not fetched"));
-  const auto t1 = Clock::now();
-  {
-    std::atomic<std::size_t> next{0};
-    const int n = std::max(1, std::min<int>(options.connections, static_cast<int>(all.size())));
-    std::vector<std::thread> workers;
-    workers.reserve(static_cast<std::size_t>(n));
-    std::mutex err_mu;
-    std::optional<Error> conn_error;
-    for (int w = 0; w < n; ++w) {
-      workers.emplace_back([&] {
-        auto ws = Session::Login(settings, user_id, identity);
-        if (!ws) {
-          std::lock_guard lock(err_mu);
-          conn_error = ws.error();
-          return;
-        }
-        for (std::size_t i = next++; i < all.size(); i = next++) {
-          auto r = ws->Get("/v1/patients/" + patient_id + "/records/" + all[i].record_id + "/versions/" +
-                           std::to_string(all[i].version));
-          if (!r)
-            bodies[i] = std::unexpected(r.error());
-          else if (!r->ok())
-            bodies[i] = Fail(ErrorCode::kInvalidArgument, r->Describe());
-          else
-            bodies[i] = std::move(r->raw);
-        }
-      });
-    }
-    for (auto& t : workers) t.join();
-    if (conn_error) return std::unexpected(*conn_error);
-  }
-  st.fetch_ms = Ms(t1, Clock::now());
-
+  // Phase 1: the section keys.
+  auto t1 = Clock::now();
+  auto key_bodies =
+      FetchAll(settings, user_id, identity, patient_id, section_key_records, options.connections);
+  if (!key_bodies) return std::unexpected(key_bodies.error());
+  st.fetch_ms += Ms(t1, Clock::now());
   std::optional<abe::maabe::TransformKeyPair> tkp;
   const auto t2 = Clock::now();
   if (options.outsourced && !keys.by_authority.empty()) {
@@ -348,31 +352,62 @@ Result<std::vector<ChartEntry>> ReadChart(const Settings& settings, const std::s
     if (!t) return std::unexpected(t.error());
     tkp.emplace(std::move(*t));
   }
-  // Section keys.
-  std::map<std::string, SecretBytes> section_keys;
-  std::map<std::string, std::string> section_key_errors;
-  for (std::size_t i = 0; i < keys_to_fetch.size(); ++i) {
-    const auto& l = keys_to_fetch[i];
+  std::map<std::string, SecretBytes> section_keys;  // by record id
+  std::map<std::string, Error> section_key_errors;
+  std::set<std::string> readable_sections;
+  for (std::size_t i = 0; i < section_key_records.size(); ++i) {
+    const auto& l = section_key_records[i];
     const auto& author = author_of(l.author_id);
-    if (!author || !bodies[i]) {
-      section_key_errors[l.record_id] = !author ? author.error().message() : bodies[i].error().message();
+    const auto& body = (*key_bodies)[i];
+    if (!author || !body) {
+      section_key_errors.emplace(l.record_id, !author ? author.error() : body.error());
       continue;
     }
     envelope::EnvelopeExpectation e{l.record_id, l.version, author->identity_key};
-    auto k = OpenSectionKey(Bytes(*bodies[i]), e, keys, tkp ? &*tkp : nullptr, st.transform_ms);
+    auto k = OpenSectionKey(AsBytes(*body), e, keys, tkp ? &*tkp : nullptr, st.transform_ms);
     if (k && k->size() == 32) {
       section_keys.emplace(l.record_id, std::move(*k));
+      readable_sections.insert(l.section);
       ++st.section_keys_opened;
     } else {
-      section_key_errors[l.record_id] = k ? "section key is not 32 bytes" : k.error().ToString();
+      Error why = k ? Error(ErrorCode::kInvalidEncoding, "section key is not 32 bytes") : k.error();
+      // A forged or damaged key record: fetch its section's entries so they are reported as
+      // tampered, not silently as "not accessible".
+      if (IsIntegrityError(why)) readable_sections.insert(l.section);
+      section_key_errors.emplace(l.record_id, std::move(why));
     }
   }
   st.abe_ms = Ms(t2, Clock::now());
 
+  // Phase 2: only the entries of sections with a key this reader opened; the others are not
+  // downloaded at all (no wasted transfer, and no "fetched" entry in the patient's log).
   std::vector<ChartEntry> out;
-  for (std::size_t j = 0; j < entries_to_fetch.size(); ++j) {
-    const auto& l = entries_to_fetch[j];
-    const auto& body = bodies[keys_to_fetch.size() + j];
+  std::vector<Listed> to_fetch;
+  for (const auto& l : entries_listed) {
+    if (readable_sections.count(l.section) != 0) {
+      to_fetch.push_back(l);
+      continue;
+    }
+    ChartEntry e;
+    e.record_id = l.record_id;
+    e.version = l.version;
+    e.section = l.section;
+    e.author_id = l.author_id;
+    e.created_at = l.created_at;
+    if (const auto& author = author_of(l.author_id))
+      e.author_name = author->name.empty() ? author->role : author->name;
+    e.state = ChartEntry::State::kNoAccess;
+    e.detail = "no key of section " + l.section + " opens with your attribute keys";
+    out.push_back(std::move(e));
+  }
+  t1 = Clock::now();
+  auto bodies = FetchAll(settings, user_id, identity, patient_id, to_fetch, options.connections);
+  if (!bodies) return std::unexpected(bodies.error());
+  st.fetch_ms += Ms(t1, Clock::now());
+
+  for (std::size_t j = 0; j < to_fetch.size(); ++j) {
+    const auto& l = to_fetch[j];
+    const auto& body = (*bodies)[j];
     ChartEntry e;
     e.record_id = l.record_id;
     e.version = l.version;
@@ -387,7 +422,7 @@ Result<std::vector<ChartEntry>> ReadChart(const Settings& settings, const std::s
       out.push_back(std::move(e));
       continue;
     }
-    const auto bytes = Bytes(*body);
+    const auto bytes = AsBytes(*body);
     auto header = envelope::ParseEnvelopeHeader(bytes);
     if (!header || header->scheme_id != kSectionKeyEntrySchemeId) {
       e.state = ChartEntry::State::kTampered;
@@ -399,10 +434,11 @@ Result<std::vector<ChartEntry>> ReadChart(const Settings& settings, const std::s
     auto sk = section_keys.find(sk_id);
     if (sk == section_keys.end()) {
       auto why = section_key_errors.find(sk_id);
-      const bool tampered =
-          why != section_key_errors.end() && why->second.find("integrity") != std::string::npos;
-      e.state = tampered ? ChartEntry::State::kTampered : ChartEntry::State::kNoAccess;
-      e.detail = why == section_key_errors.end() ? "section key " + sk_id + " not found" : why->second;
+      e.state = why != section_key_errors.end() && IsIntegrityError(why->second)
+                    ? ChartEntry::State::kTampered
+                    : ChartEntry::State::kNoAccess;
+      e.detail =
+          why == section_key_errors.end() ? "section key " + sk_id + " not found" : why->second.ToString();
       out.push_back(std::move(e));
       continue;
     }
@@ -420,7 +456,8 @@ Result<std::vector<ChartEntry>> ReadChart(const Settings& settings, const std::s
       e.detail = opened.error().ToString();
     } else {
       e.payload = nlohmann::json::parse(opened->payload.begin(), opened->payload.end(), nullptr, false);
-      if (!e.payload.is_object() || opened->header.policy != l.section) {
+      if (!e.payload.is_object() || !e.payload["resources"].is_array() ||
+          opened->header.policy != l.section) {
         e.state = ChartEntry::State::kTampered;
         e.detail = "entry payload is not the section's JSON";
       } else {
@@ -430,7 +467,6 @@ Result<std::vector<ChartEntry>> ReadChart(const Settings& settings, const std::s
     }
     out.push_back(std::move(e));
   }
-  (void)IsAccessError;
   return out;
 }
 
@@ -478,7 +514,7 @@ Result<const ChartWriter::SectionKey*> ChartWriter::KeyFor(const std::string& se
   if (!listed_) {
     auto list = session_.Get("/v1/patients/" + patient_id_ + "/records");
     if (!list) return std::unexpected(list.error());
-    if (!list->ok()) return Fail(RefusalCode(*list), "patient " + patient_id_ + ": " + list->Describe());
+    if (!list->ok()) return std::unexpected(list->ToError("patient " + patient_id_));
     for (const auto& r : list->body["records"]) {
       const std::string id = r.value("record_id", "");
       if (id.starts_with("sk.") && !r.value("tombstone", false))
@@ -487,9 +523,8 @@ Result<const ChartWriter::SectionKey*> ChartWriter::KeyFor(const std::string& se
     listed_ = true;
   }
   // Reuse the newest key of this section that we can open and whose policy is the current one.
-  std::size_t count = 0;
-  auto& candidates = existing_[section];
-  count = candidates.size();
+  const auto& candidates = existing_[section];
+  const std::size_t count = candidates.size();
   if (reader_ != nullptr) {
     for (auto it = candidates.rbegin(); it != candidates.rend(); ++it) {
       if (it->value("policy", "") != *policy) continue;
@@ -500,7 +535,7 @@ Result<const ChartWriter::SectionKey*> ChartWriter::KeyFor(const std::string& se
       if (!env || !env->ok()) continue;
       abe::ReaderKeys rk;
       rk.multi_authority.push_back(*reader_);
-      auto opened = abe::OpenRecordSection(rk, Bytes(env->raw), author->identity_key, id, 1);
+      auto opened = abe::OpenRecordSection(rk, AsBytes(env->raw), author->identity_key, id, 1);
       if (!opened || opened->payload.size() != 32) continue;
       auto& slot = keys_[section];
       slot.record_id = id;
@@ -536,7 +571,9 @@ Result<const ChartWriter::SectionKey*> ChartWriter::KeyFor(const std::string& se
 Result<std::string> ChartWriter::AddEntry(const std::string& section, const nlohmann::json& payload) {
   auto sk = KeyFor(section);
   if (!sk) return std::unexpected(sk.error());
-  std::string id = NewEntryId();
+  auto new_id = NewEntryId();
+  if (!new_id) return std::unexpected(new_id.error());
+  std::string id = std::move(*new_id);
   auto ek = EntryKey((*sk)->key, id);
   if (!ek) return std::unexpected(ek.error());
   envelope::EnvelopeParams p;
@@ -547,7 +584,7 @@ Result<std::string> ChartWriter::AddEntry(const std::string& section, const nloh
   p.record_id = id;
   p.record_version = 1;
   const std::string text = payload.dump();
-  auto sealed = envelope::SealEnvelope(p, *ek, author_, Bytes(text));
+  auto sealed = envelope::SealEnvelope(p, *ek, author_, AsBytes(text));
   if (!sealed) return std::unexpected(sealed.error());
   auto put =
       session_.PutBytes("PUT", "/v1/patients/" + patient_id_ + "/records/" + id + "/versions/1", *sealed,

@@ -98,6 +98,7 @@ class ChartWriter {
   // de-identified copies); returns its record id.
   Result<std::string> AddEntry(const std::string& section, const nlohmann::json& payload);
   std::size_t section_keys_made() const { return made_; }
+  const fhir::PolicyFile& policies() const { return policies_; }
 
  private:
   struct SectionKey {
@@ -123,6 +124,7 @@ class ChartWriter {
 // the server's X-CipherChart-Section header (metadata only).
 Result<SecretBytes> EntryKey(const SecretBytes& section_key, std::string_view entry_id);
 envelope::PublicParamsId SectionKeyId(const SecretBytes& section_key);
-std::string NewEntryId();
+// "e." + 24 hex digits (96 random bits).
+Result<std::string> NewEntryId();
 
 }  // namespace cipherchart::cli

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -40,34 +41,6 @@ void Put(SecretBytes& out, std::size_t& at, Tag tag, std::span<const std::uint8_
 
 }  // namespace
 
-std::string Hex(std::span<const std::uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s;
-  s.reserve(bytes.size() * 2);
-  for (auto b : bytes) {
-    s.push_back(kDigits[b >> 4]);
-    s.push_back(kDigits[b & 15]);
-  }
-  return s;
-}
-
-std::optional<std::vector<std::uint8_t>> Unhex(std::string_view hex) {
-  if (hex.size() % 2 != 0) return std::nullopt;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::vector<std::uint8_t> out;
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    const int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<std::uint8_t>(hi * 16 + lo));
-  }
-  return out;
-}
-
 Result<std::vector<std::uint8_t>> ReadFileBytes(const fs::path& p) {
   return abe::internal::ReadSmallFile(p, kMaxFile);
 }
@@ -80,6 +53,15 @@ std::uint64_t NowSeconds() {
   return static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
           .count());
+}
+
+std::string UtcText(std::int64_t unix_seconds, const char* format) {
+  const auto t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  const std::size_t n = std::strftime(buf, sizeof buf, format, &tm);
+  return std::string(buf, n);
 }
 
 Result<Settings> ResolveSettings(const CommonFlags& f) {
@@ -201,8 +183,10 @@ Result<SecretBytes> WalletPassphrase(const Settings& s, bool with_device_key, bo
       std::getline(std::cin, line);
       tcsetattr(STDIN_FILENO, TCSANOW, &old);
       std::fputs("\n", stderr);
-      if (round == 1 && line != text) return Fail(ErrorCode::kInvalidArgument, "the passphrases differ");
-      text = line;
+      const bool differ = round == 1 && line != text;
+      text.swap(line);
+      std::fill(line.begin(), line.end(), '\0');
+      if (differ) return Fail(ErrorCode::kInvalidArgument, "the passphrases differ");
     }
   } else {
     return Fail(ErrorCode::kInvalidArgument,
@@ -270,7 +254,7 @@ Result<Wallet> LoadWallet(const Settings& s, const SecretBytes& passphrase) {
   auto plain = envelope::OpenWithPassphrase(*blob, passphrase, kWalletPurpose);
   if (!plain) {
     if (plain.error().code() == ErrorCode::kIntegrity)
-      return Fail(ErrorCode::kIntegrity, "the wallet did not open: wrong passphrase or second factor");
+      return Fail(ErrorCode::kWrongCredentials, "the wallet did not open: wrong passphrase or second factor");
     return std::unexpected(plain.error());
   }
   Wallet w;
@@ -318,7 +302,7 @@ Result<std::vector<abe::TrustedRoot>> LoadTrustedRoots(const Settings& s) {
     if (r == nullptr) return Fail(ErrorCode::kInvalidArgument, s.trust_file + ": no [roots] table");
     for (const auto& [k, v] : *r) {
       const auto* str = v.as_string();
-      auto bytes = str ? Unhex(str->get()) : std::nullopt;
+      auto bytes = str ? FromHex(str->get()) : std::nullopt;
       if (!bytes || bytes->size() != 32)
         return Fail(ErrorCode::kInvalidArgument,
                     s.trust_file + ": roots." + std::string(k.str()) + ": not 64 hex digits");

@@ -17,6 +17,7 @@
 #include "cipherchart/abe/authority.h"
 #include "cipherchart/abe/maabe.h"
 #include "cipherchart/common/error.h"
+#include "cipherchart/common/hex.h"
 #include "cipherchart/common/secret.h"
 #include "cipherchart/envelope/signature.h"
 #include "src/cli/key_package.h"
@@ -77,7 +78,7 @@ struct Wallet {
 // patient, the device key appended: both are needed to open the wallet.
 Result<SecretBytes> WalletPassphrase(const Settings& s, bool with_device_key, bool confirm = false);
 Result<void> SaveWallet(const Settings& s, const Wallet& w, const SecretBytes& passphrase);
-// kIntegrity ("wrong passphrase or second factor") when either is wrong.
+// kWrongCredentials ("wrong passphrase or second factor") when either is wrong.
 Result<Wallet> LoadWallet(const Settings& s, const SecretBytes& passphrase);
 bool WalletExists(const Settings& s);
 // Makes home/device.key (32 random bytes, mode 0600) unless it exists.
@@ -86,11 +87,11 @@ Result<void> CreateDeviceKey(const Settings& s);
 // Trusted roots for the authority directory.
 Result<std::vector<abe::TrustedRoot>> LoadTrustedRoots(const Settings& s);
 
-std::string Hex(std::span<const std::uint8_t> bytes);
-std::optional<std::vector<std::uint8_t>> Unhex(std::string_view hex);
 Result<std::vector<std::uint8_t>> ReadFileBytes(const std::filesystem::path& p);
 // Atomic (temp + rename), mode 0600.
 Result<void> WriteFilePrivate(const std::filesystem::path& p, std::span<const std::uint8_t> bytes);
 std::uint64_t NowSeconds();
+// strftime of a unix time in UTC, e.g. UtcText(t, "%Y-%m-%d").
+std::string UtcText(std::int64_t unix_seconds, const char* format);
 
 }  // namespace cipherchart::cli

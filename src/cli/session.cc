@@ -16,6 +16,14 @@ std::string ApiReply::Describe() const {
   return s;
 }
 
+Error ApiReply::ToError(const std::string& what) const {
+  const ErrorCode code = (status == 401 || status == 403 || status == 404) ? ErrorCode::kPermissionDenied
+                                                                           : ErrorCode::kInvalidArgument;
+  std::string m = what;
+  m.append(": the server said ").append(Describe());
+  return Error(code, std::move(m));
+}
+
 client::Headers Session::AuthHeaders() const {
   client::Headers h;
   if (!token_.empty()) h.emplace_back("Authorization", "Bearer " + token_);
@@ -53,9 +61,9 @@ Result<Session> Session::Login(const Settings& s, const std::string& user_id,
   if (!sess) return sess;
   auto c = sess->Json("POST", "/v1/auth/challenge", {{"user_id", user_id}});
   if (!c) return std::unexpected(c.error());
-  if (c->status != 201) return Fail(ErrorCode::kInvalidArgument, "login: " + c->Describe());
+  if (c->status != 201) return std::unexpected(c->ToError("login"));
   const std::string challenge = c->body.value("challenge", "");
-  auto nonce = Unhex(challenge);
+  auto nonce = FromHex(challenge);
   if (!nonce || nonce->size() != 32) return Fail(ErrorCode::kInvalidEncoding, "login: malformed challenge");
   std::vector<std::uint8_t> msg;
   const std::string_view label = "CIPHERCHART-LOGIN-V1";
@@ -65,9 +73,9 @@ Result<Session> Session::Login(const Settings& s, const std::string& user_id,
   auto sig = identity.Sign(msg);
   if (!sig) return std::unexpected(sig.error());
   auto l = sess->Json("POST", "/v1/auth/login",
-                      {{"user_id", user_id}, {"challenge", challenge}, {"signature", Hex(*sig)}});
+                      {{"user_id", user_id}, {"challenge", challenge}, {"signature", ToHex(*sig)}});
   if (!l) return std::unexpected(l.error());
-  if (l->status != 201) return Fail(ErrorCode::kInvalidArgument, "login: " + l->Describe());
+  if (l->status != 201) return std::unexpected(l->ToError("login"));
   sess->token_ = l->body.value("token", "");
   sess->user_id_ = user_id;
   return sess;

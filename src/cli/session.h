@@ -21,6 +21,9 @@ struct ApiReply {
   bool ok() const { return status >= 200 && status < 300; }
   // "403 forbidden: ..." from the server's error object.
   std::string Describe() const;
+  // An error for a reply that is not 2xx: kPermissionDenied for the server's refusals (401,
+  // 403, 404: access decisions), kInvalidArgument otherwise; "<what>: the server said <Describe>".
+  Error ToError(const std::string& what) const;
 };
 
 class Session {

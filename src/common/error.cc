@@ -30,6 +30,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "unsupported";
     case ErrorCode::kPermissionDenied:
       return "permission_denied";
+    case ErrorCode::kWrongCredentials:
+      return "wrong_credentials";
     case ErrorCode::kInternal:
       return "internal";
   }

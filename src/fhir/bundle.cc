@@ -83,6 +83,13 @@ Result<Json> ParseJson(std::string_view text) {
   } catch (const TooDeep&) {
     return Fail(ErrorCode::kInvalidEncoding,
                 "JSON: nesting deeper than " + std::to_string(kMaxJsonDepth) + " arrays or objects");
+  } catch (const Json::out_of_range&) {
+    // Found by fuzz_fhir: "1E400" overflows a double and nlohmann throws out_of_range, not
+    // parse_error.
+    return Fail(ErrorCode::kInvalidEncoding, "JSON: a number is too large");
+  } catch (const Json::exception& e) {
+    // e.what() can quote the input (health data): only the error number goes in the message.
+    return Fail(ErrorCode::kInvalidEncoding, "JSON: rejected (parser error " + std::to_string(e.id) + ")");
   }
 }
 

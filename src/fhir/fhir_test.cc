@@ -277,6 +277,11 @@ TEST(FhirJson, ParseErrorsGiveOffsetsOnly) {
   EXPECT_NE(too_deep.error().message().find("nesting deeper than"), std::string::npos);
   const std::string ok_deep = std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']');
   EXPECT_TRUE(ParseJson(ok_deep).has_value());
+  // fuzz_fhir: a number beyond a double's range is an error, not an uncaught exception.
+  auto overflow = ParseJson(R"({"valueQuantity": {"value": 33333333333333E3333333}})");
+  ASSERT_FALSE(overflow.has_value());
+  EXPECT_EQ(overflow.error().code(), ErrorCode::kInvalidEncoding);
+  EXPECT_EQ(overflow.error().message(), "JSON: a number is too large");
 }
 
 // ---- entries --------------------------------------------------------------------------------------

@@ -7,18 +7,10 @@
 namespace cipherchart::server {
 namespace {
 
-constexpr std::string_view kHexDigits = "0123456789abcdef";
 // Crockford base32: no I, L, O, U. The check alphabet adds five symbols for values 32..36.
 constexpr std::string_view kCrockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 constexpr std::string_view kCrockfordCheck = "0123456789ABCDEFGHJKMNPQRSTVWXYZ*~$=U";
 constexpr std::string_view kB64Url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 Result<std::string> RandomBase32(char prefix, std::size_t chars, bool lower) {
   std::vector<std::uint8_t> bytes(chars);
@@ -43,39 +35,6 @@ bool IsLowerBase32Id(std::string_view id, char prefix) {
 }
 
 }  // namespace
-
-std::string ToHex(std::span<const std::uint8_t> bytes) {
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (std::uint8_t b : bytes) {
-    out.push_back(kHexDigits[b >> 4]);
-    out.push_back(kHexDigits[b & 15]);
-  }
-  return out;
-}
-
-std::optional<std::vector<std::uint8_t>> FromHex(std::string_view hex) {
-  if (hex.size() % 2 != 0) return std::nullopt;
-  std::vector<std::uint8_t> out(hex.size() / 2);
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const int hi = HexValue(hex[2 * i]), lo = HexValue(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
-  }
-  return out;
-}
-
-template <std::size_t N>
-std::optional<std::array<std::uint8_t, N>> FixedFromHex(std::string_view hex) {
-  if (hex.size() != 2 * N) return std::nullopt;
-  auto bytes = FromHex(hex);
-  if (!bytes) return std::nullopt;
-  std::array<std::uint8_t, N> out{};
-  std::copy(bytes->begin(), bytes->end(), out.begin());
-  return out;
-}
-template std::optional<std::array<std::uint8_t, 32>> FixedFromHex<32>(std::string_view);
-template std::optional<std::array<std::uint8_t, 64>> FixedFromHex<64>(std::string_view);
 
 std::string Base64UrlEncode(std::span<const std::uint8_t> bytes) {
   std::string out;

@@ -11,14 +11,14 @@
 #include <vector>
 
 #include "cipherchart/common/error.h"
+#include "cipherchart/common/hex.h"
 
 namespace cipherchart::server {
 
-std::string ToHex(std::span<const std::uint8_t> bytes);
-// Lowercase or uppercase hex of exactly `N` bytes; nullopt otherwise.
-template <std::size_t N>
-std::optional<std::array<std::uint8_t, N>> FixedFromHex(std::string_view hex);
-std::optional<std::vector<std::uint8_t>> FromHex(std::string_view hex);
+// Hex is the common codec (cipherchart/common/hex.h).
+using cipherchart::FixedFromHex;
+using cipherchart::FromHex;
+using cipherchart::ToHex;
 
 std::string Base64UrlEncode(std::span<const std::uint8_t> bytes);
 std::optional<std::vector<std::uint8_t>> Base64UrlDecode(std::string_view text);

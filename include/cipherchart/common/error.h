@@ -28,6 +28,7 @@ enum class ErrorCode {
   kRandomnessFailure,  // the OS CSPRNG did not deliver
   kUnsupported,        // a valid request for something not implemented (yet)
   kPermissionDenied,   // the server or an access policy refused the caller
+  kWrongCredentials,   // a sealed secret did not open: wrong passphrase or second factor
   kInternal,           // an invariant broke; a bug
 };
 
