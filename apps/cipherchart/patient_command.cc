@@ -75,6 +75,8 @@ int Enrol(Args& a, const cli::Settings& s) {
   if (!sess) return DieWith(a, sess.error());
   auto r = sess->Json("POST", "/v1/patients/" + pid + "/enrol", {{"code", a.Get("code")}});
   if (!r) return DieWith(a, r.error());
+  // A used or wrong code is a refusal (exit 3), not a failure.
+  if (r->status == 409 || r->status == 403) return Die(a, kRefused, "enrolment: " + r->Describe());
   if (!r->ok()) return DieWith(a, ApiError("enrolment", *r));
   // The personal-domain authority the registering doctor sealed under the code.
   auto rec = sess->Get("/v1/patients/" + pid + "/records/" + std::string(cli::kOwnerAuthorityRecord));
@@ -369,11 +371,15 @@ int PatientCommand(int argc, char** argv) {
   return RunRole("patient", kPatientUsage, argc, argv, {"code", "sections", "section"}, {"outsourced"},
                  [](Args& a, const cli::Settings& s, const std::string& verb) {
                    if (verb == "enrol") return Enrol(a, s);
-                   if (verb == "view") {
-                     auto acc = cli::LoadAccount(s);
-                     if (!acc) return DieWith(a, acc.error());
-                     return ViewChart(a, s, acc->patient_id);
-                   }
+                   // Every other command acts on the record this home owns.
+                   auto acc = cli::LoadAccount(s);
+                   if (!acc) return DieWith(a, acc.error());
+                   if (acc->patient_id.empty())
+                     return Die(a, kRefused,
+                                s.home.string() +
+                                    " owns no patient record: enrol first (family and friends use "
+                                    "'cipherchart personal')");
+                   if (verb == "view") return ViewChart(a, s, acc->patient_id);
                    if (verb == "share") return Share(a, s, false);
                    if (verb == "resend") return Share(a, s, true);
                    if (verb == "unshare") return Unshare(a, s);

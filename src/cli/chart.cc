@@ -58,7 +58,7 @@ std::string_view StateName(ChartEntry::State s) {
     case ChartEntry::State::kNoAccess:
       return "not accessible";
     case ChartEntry::State::kTampered:
-      return "TAMPERED";
+      return "tampered";
     case ChartEntry::State::kError:
       break;
   }

@@ -186,26 +186,37 @@ Result<SecretBytes> WalletPassphrase(const Settings& s, bool with_device_key, bo
       const bool differ = round == 1 && line != text;
       text.swap(line);
       std::fill(line.begin(), line.end(), '\0');
-      if (differ) return Fail(ErrorCode::kInvalidArgument, "the passphrases differ");
+      if (differ) {
+        std::fill(text.begin(), text.end(), '\0');
+        return Fail(ErrorCode::kInvalidArgument, "the passphrases differ");
+      }
     }
   } else {
     return Fail(ErrorCode::kInvalidArgument,
                 "no passphrase: give --passphrase-file, set CIPHERCHART_PASSPHRASE, or run on a terminal");
   }
   if (text.empty()) return Fail(ErrorCode::kInvalidArgument, "the passphrase is empty");
-  std::vector<std::uint8_t> material(text.begin(), text.end());
-  std::fill(text.begin(), text.end(), '\0');
+  // Straight into the wiping type, sized once: no reallocation leaves a copy behind.
+  std::vector<std::uint8_t> device;
   if (with_device_key) {
     auto dev = ReadFileBytes(s.device_key);
-    if (!dev || dev->size() != 32)
-      return Fail(ErrorCode::kInvalidArgument,
+    if (!dev || dev->size() != 32) {
+      if (dev) std::fill(dev->begin(), dev->end(), 0);
+      std::fill(text.begin(), text.end(), '\0');
+      // A missing second factor leaves the keystore locked, as a wrong one does (exit 5).
+      return Fail(ErrorCode::kWrongCredentials,
                   "the second factor (device key " + s.device_key + ") is missing or not 32 bytes");
-    material.push_back(0);  // separates the passphrase from the device key
-    material.insert(material.end(), dev->begin(), dev->end());
-    std::fill(dev->begin(), dev->end(), 0);
+    }
+    device = std::move(*dev);
   }
-  SecretBytes out(material);
-  std::fill(material.begin(), material.end(), 0);
+  SecretBytes out(text.size() + (with_device_key ? 1 + device.size() : 0));
+  std::copy(text.begin(), text.end(), out.data());
+  std::fill(text.begin(), text.end(), '\0');
+  if (with_device_key) {
+    out.data()[text.size()] = 0;  // separates the passphrase from the device key
+    std::copy(device.begin(), device.end(), out.data() + text.size() + 1);
+    std::fill(device.begin(), device.end(), 0);
+  }
   return out;
 }
 
