@@ -277,7 +277,9 @@ int RegisterPatient(Args& a, const cli::Settings& s) {
   auto new_code = NewEnrolmentCode();
   if (!new_code) return DieWith(a, new_code.error());
   const std::string& code = *new_code;
-  auto digest = envelope::internal::Sha256Of(AsBytes(code));
+  auto proof = cli::EnrolmentProof(code);
+  if (!proof) return DieWith(a, proof.error());
+  auto digest = envelope::internal::Sha256Of(AsBytes(*proof));
   if (!digest) return DieWith(a, digest.error());
   auto created = sess->Json("POST", "/v1/patients", {{"enrolment_code_sha256", ToHex(*digest)}});
   if (!created) return DieWith(a, created.error());

@@ -1,6 +1,8 @@
 // cipherchart patient | personal: the patient (enrol with the one-time code, view everything
 // with passphrase + device key, share a personal view, read the access log) and family and
 // friends (read what the patient shares). docs/user-guide.md.
+#include <cctype>
+#include <cstdlib>
 #include <filesystem>
 
 #include "apps/cipherchart/flows_common.h"
@@ -21,7 +23,8 @@ using nlohmann::json;
 constexpr const char* kPatientUsage =
     "usage: cipherchart patient <command> [options]\n"
     "\n"
-    "  enrol PATIENT_ID --code CODE\n"
+    "  enrol PATIENT_ID (--code-file FILE | --code CODE)\n"
+    "                 (or CIPHERCHART_ENROLMENT_CODE; --code is visible to other local users)\n"
     "                 take ownership of the record with the one-time code; makes the keystore,\n"
     "                 opened by the passphrase plus the device key file (the second factor,\n"
     "                 HOME/device.key or --device-key FILE)\n"
@@ -60,9 +63,40 @@ Result<std::vector<std::uint8_t>> TakeBlob(std::span<const std::uint8_t>& in) {
   return out;
 }
 
+// The one-time code from --code-file, --code (visible in `ps` and shell history) or
+// CIPHERCHART_ENROLMENT_CODE, as printed: Crockford base32 in groups, read
+// case-insensitively with its look-alikes (O = 0, I and L = 1) and spaces ignored.
+Result<std::string> EnrolmentCode(const Args& a) {
+  std::string raw;
+  if (!a.Get("code-file").empty()) {
+    auto bytes = cli::ReadFileBytes(a.Get("code-file"));
+    if (!bytes) return std::unexpected(bytes.error());
+    raw.assign(bytes->begin(), bytes->end());
+    std::fill(bytes->begin(), bytes->end(), 0);
+  } else if (!a.Get("code").empty()) {
+    raw = a.Get("code");
+  } else if (const char* env = std::getenv("CIPHERCHART_ENROLMENT_CODE"); env != nullptr) {
+    raw = env;
+  }
+  std::string code;
+  for (char c : raw) {
+    if (std::isspace(static_cast<unsigned char>(c)) != 0) continue;
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (c == 'O') c = '0';
+    if (c == 'I' || c == 'L') c = '1';
+    code.push_back(c);
+  }
+  std::fill(raw.begin(), raw.end(), '\0');
+  if (code.empty())
+    return Fail(ErrorCode::kInvalidArgument,
+                "enrol needs the one-time code: --code-file FILE, CIPHERCHART_ENROLMENT_CODE or --code CODE");
+  return code;
+}
+
 int Enrol(Args& a, const cli::Settings& s) {
-  if (a.positional.size() != 2 || a.Get("code").empty())
-    return Die(a, kUsage, "enrol needs PATIENT_ID --code CODE");
+  if (a.positional.size() != 2) return Die(a, kUsage, "enrol needs PATIENT_ID and the one-time code");
+  auto code_text = EnrolmentCode(a);
+  if (!code_text) return Die(a, kUsage, code_text.error().message());
   const std::string pid = a.positional[1];
   if (cli::WalletExists(s)) return Die(a, kFailed, s.home.string() + " already holds an identity");
   if (auto r = cli::CreateDeviceKey(s); !r) return DieWith(a, r.error());
@@ -73,7 +107,9 @@ int Enrol(Args& a, const cli::Settings& s) {
   if (!acc) return DieWith(a, acc.error());
   auto sess = cli::Session::Login(s, acc->user_id, w.id());
   if (!sess) return DieWith(a, sess.error());
-  auto r = sess->Json("POST", "/v1/patients/" + pid + "/enrol", {{"code", a.Get("code")}});
+  auto proof = cli::EnrolmentProof(*code_text);
+  if (!proof) return DieWith(a, proof.error());
+  auto r = sess->Json("POST", "/v1/patients/" + pid + "/enrol", {{"code", *proof}});
   if (!r) return DieWith(a, r.error());
   // A used or wrong code is a refusal (exit 3), not a failure.
   if (r->status == 409 || r->status == 403) return Die(a, kRefused, "enrolment: " + r->Describe());
@@ -86,7 +122,8 @@ int Enrol(Args& a, const cli::Settings& s) {
   auto fame_blob = TakeBlob(in);
   auto ma_blob = TakeBlob(in);
   if (!fame_blob || !ma_blob) return Die(a, kTampered, "the sealed personal authority is malformed");
-  const SecretBytes code(AsBytes(a.Get("code")));
+  const SecretBytes code(AsBytes(*code_text));
+  std::fill(code_text->begin(), code_text->end(), '\0');
   auto ma = abe::OpenMultiAuthorityMasterKey(*ma_blob, code);
   if (!ma)
     return Die(a, kTampered,
@@ -94,6 +131,19 @@ int Enrol(Args& a, const cli::Settings& s) {
   const std::string ns = cli::PatientNamespace(pid);
   if (ma->pk.authority_namespace != ns)
     return Die(a, kTampered, "the sealed personal authority is for another record");
+  // The sealed key must be the one every encryptor uses: the published owner-directory entry.
+  auto roots = cli::LoadTrustedRoots(s);
+  if (!roots) return DieWith(a, roots.error());
+  std::vector<std::string> warnings;
+  auto dir = cli::LoadDirectory(*sess, *roots, pid, warnings);
+  if (!dir) return DieWith(a, dir.error());
+  const auto published = dir->entries().find(ns);
+  auto sealed_pk = abe::maabe::Serialize(ma->pk);
+  if (published == dir->entries().end() || !sealed_pk)
+    return Die(a, kTampered, "the record's personal authority is not in the directory");
+  auto published_pk = abe::maabe::Serialize(published->second.public_key);
+  if (!published_pk || *published_pk != *sealed_pk)
+    return Die(a, kTampered, "the sealed personal authority does not match the published one");
   auto owner = abe::maabe::KeyGen(*ma, acc->user_id, {ns + ".owner"});
   if (!owner) return DieWith(a, owner.error());
   w.keys.gid = acc->user_id;
@@ -103,6 +153,14 @@ int Enrol(Args& a, const cli::Settings& s) {
   if (auto x = cli::SaveWallet(s, w, *pass); !x) return DieWith(a, x.error());
   if (auto x = cli::SaveAccount(s, *acc); !x) return DieWith(a, x.error());
   if (auto x = cli::SaveSettings(s); !x) return DieWith(a, x.error());
+  // The sealed copy has served its purpose: delete it, so that whoever sees the code later (it
+  // was on paper, in a shell history) finds nothing to open. Its author may have kept the keys:
+  // docs/threat-model.md.
+  auto del =
+      sess->Json("DELETE", "/v1/patients/" + pid + "/records/" + std::string(cli::kOwnerAuthorityRecord));
+  if (!del || !del->ok())
+    std::fprintf(stderr, "warning: the sealed personal authority could not be deleted from the server: %s\n",
+                 del ? del->Describe().c_str() : del.error().message().c_str());
   Emit(a,
        "enrolled as the owner of " + pid + " (account " + acc->user_id + ")\nsecond factor: " + s.device_key +
            " (keep it on this device; the passphrase alone does not open the keystore)\n",
@@ -368,8 +426,8 @@ int PersonalView(Args& a, const cli::Settings& s) {
 }  // namespace
 
 int PatientCommand(int argc, char** argv) {
-  return RunRole("patient", kPatientUsage, argc, argv, {"code", "sections", "section"}, {"outsourced"},
-                 [](Args& a, const cli::Settings& s, const std::string& verb) {
+  return RunRole("patient", kPatientUsage, argc, argv, {"code", "code-file", "sections", "section"},
+                 {"outsourced"}, [](Args& a, const cli::Settings& s, const std::string& verb) {
                    if (verb == "enrol") return Enrol(a, s);
                    // Every other command acts on the record this home owns.
                    auto acc = cli::LoadAccount(s);

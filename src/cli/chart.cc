@@ -88,6 +88,16 @@ envelope::PublicParamsId SectionKeyId(const SecretBytes& section_key) {
   return id;
 }
 
+Result<std::string> EnrolmentProof(std::string_view code) {
+  std::string input = "cipherchart enrolment proof v1";
+  input.push_back('\0');
+  input.append(code);
+  auto digest = envelope::internal::Sha256Of(envelope::internal::AsBytes(input));
+  std::fill(input.begin(), input.end(), '\0');
+  if (!digest) return std::unexpected(digest.error());
+  return ToHex(*digest);
+}
+
 Result<AccountInfo> LookUpAccount(Session& s, const std::string& user_id) {
   auto r = s.Get("/v1/accounts/" + user_id);
   if (!r) return std::unexpected(r.error());
@@ -522,7 +532,13 @@ Result<const ChartWriter::SectionKey*> ChartWriter::KeyFor(const std::string& se
     }
     listed_ = true;
   }
-  // Reuse the newest key of this section that we can open and whose policy is the current one.
+  // Reuse the newest key of this section that we can open and whose policy is the current one:
+  // the listing's policy label (server metadata) preselects, the policy the envelope carries
+  // (authenticated, canonical) decides, so that a key planted under a weaker policy with the
+  // right label is never reused.
+  auto node = abe::ParsePolicy(*policy);
+  if (!node) return std::unexpected(node.error());
+  const std::string canonical = abe::PolicyToString(**node);
   const auto& candidates = existing_[section];
   const std::size_t count = candidates.size();
   if (reader_ != nullptr) {
@@ -536,7 +552,7 @@ Result<const ChartWriter::SectionKey*> ChartWriter::KeyFor(const std::string& se
       abe::ReaderKeys rk;
       rk.multi_authority.push_back(*reader_);
       auto opened = abe::OpenRecordSection(rk, AsBytes(env->raw), author->identity_key, id, 1);
-      if (!opened || opened->payload.size() != 32) continue;
+      if (!opened || opened->payload.size() != 32 || opened->header.policy != canonical) continue;
       auto& slot = keys_[section];
       slot.record_id = id;
       slot.key = SecretBytes(opened->payload);
@@ -546,8 +562,6 @@ Result<const ChartWriter::SectionKey*> ChartWriter::KeyFor(const std::string& se
   // A new section key under the current policy.
   auto key = SecretBytes::Random(32);
   if (!key) return std::unexpected(key.error());
-  auto node = abe::ParsePolicy(*policy);
-  if (!node) return std::unexpected(node.error());
   std::string id;
   for (std::size_t n = count + 1;; ++n) {
     id = "sk." + section + "." + std::to_string(n);

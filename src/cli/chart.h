@@ -37,6 +37,12 @@ inline constexpr std::string_view kResearchSection = "research";
 // "PKV7-2M9Q-XR4T-0HBD-Y" -> "patient_pkv72m9qxr4t0hbd" (without the check character).
 std::string PatientNamespace(std::string_view patient_id);
 
+// What the server sees of a one-time enrolment code: SHA-256("cipherchart enrolment proof v1"
+// || 0x00 || code), hex. The server stores the SHA-256 of this proof at registration and checks
+// it at enrolment; the code itself, which seals the patient's personal-domain authority
+// (owner-authority), never reaches the server, so the server cannot open that seal (100-bit code).
+Result<std::string> EnrolmentProof(std::string_view code);
+
 // The account behind a user id, as GET /v1/accounts/{id} says.
 struct AccountInfo {
   std::string user_id, role, state, organisation, name;

@@ -65,6 +65,11 @@ TEST_P(AuthzTest, Matrix) {
       {"owner reads own audit", [&] { return owner.Call("GET", "/v1/patients/" + pid + "/audit").status; },
        200},
       {"owner deletes own record", [&] { return owner.Call("DELETE", rec + "/to-delete").status; }, 200},
+      // Deleted means gone in every version, not only the latest.
+      {"doctor fetches an old version of a deleted record",
+       [&] { return doctor.Call("GET", rec + "/to-delete/versions/1").status; }, 404},
+      {"owner fetches an old version of a deleted record",
+       [&] { return owner.Call("GET", rec + "/to-delete/versions/1").status; }, 404},
       // Another patient.
       {"other patient lists", [&] { return other_patient.Call("GET", rec).status; }, 403},
       {"other patient fetches", [&] { return other_patient.Call("GET", rec + "/r1").status; }, 403},

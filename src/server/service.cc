@@ -1416,7 +1416,16 @@ asio::awaitable<HttpReply> Service::FetchRecord(const Route& route, const Princi
   auto meta_r = store_.GetRecord(route.p1, route.p2, version);
   if (!meta_r) co_return ErrorReply(500, "internal", "internal error");
   const std::optional<RecordMeta>& meta = *meta_r;
-  if (!meta.has_value() || meta->tombstone) {
+  // A deleted record is gone in every version, not only the latest: the owner deletes what
+  // nobody should read again (the sealed personal authority after enrolment).
+  bool deleted = meta.has_value() && meta->tombstone;
+  if (meta.has_value() && !deleted && version.has_value()) {
+    auto latest_r = store_.GetRecord(route.p1, route.p2, std::nullopt);
+    if (!latest_r) co_return ErrorReply(500, "internal", "internal error");
+    const std::optional<RecordMeta>& latest = *latest_r;
+    deleted = latest.has_value() && latest->tombstone;
+  }
+  if (!meta.has_value() || deleted) {
     LogDetached({NowMillis(), who.account.user_id, "record.fetch", route.p1, target, "denied:404"});
     co_return ErrorReply(
         404, "not_found",

@@ -95,10 +95,14 @@ def main():
         assert {"demographics", "laboratory", "prescriptions"} <= imported_sections, imported_sections
 
         step("the patient enrols with the one-time code; the code works once")
-        enrolled = c.run("patient", "enrol", pid, "--code", code, home="patient", want_json=True)
+        code_file = os.path.join(c.dir, "code.txt")
+        with open(code_file, "w") as f:
+            f.write(code + "\n")
+        enrolled = c.run("patient", "enrol", pid, "--code-file", code_file, home="patient", want_json=True)
         assert enrolled["patient_id"] == pid
         assert os.path.getsize(enrolled["device_key"]) == 32
-        c.run("patient", "enrol", pid, "--code", code, home="mallory", expect=REFUSED)
+        # Typed by hand, in lower case: the same code, and used already.
+        c.run("patient", "enrol", pid, "--code", code.lower(), home="mallory", expect=REFUSED)
 
         step("a wrong second factor or passphrase does not unlock the patient's keystore")
         wrong_key = os.path.join(c.dir, "wrong-device.key")
@@ -205,7 +209,7 @@ def main():
 
         step("leakage scan: every file and table of the server's storage (server stopped)")
         c.stop_server()
-        needles = identifying_strings(bundle) | set(clinical_strings(bundle))
+        needles = identifying_strings(bundle) | set(clinical_strings(bundle)) | {code}
         needles |= {prescription["medicationCodeableConcept"]["coding"][0]["display"]}
         hits, scanned = scan_storage(c.data_dir, [os.path.join(c.dir, "server.log")], needles)
         assert not hits, f"patient data on the server: {hits[:10]}"
@@ -215,6 +219,15 @@ def main():
 
         step("a tampered record is detected and reported, not shown")
         db = sqlite3.connect(os.path.join(c.data_dir, "cipherchart.db"))
+        # Writers reuse a section key they can open under the current policy: doctor B's
+        # prescription went under doctor A's key.
+        keys = db.execute("select count(distinct record_id) from records where patient_id = ? and "
+                          "record_id like 'sk.prescriptions.%'", (pid,)).fetchone()[0]
+        assert keys == 1, f"{keys} prescription section keys"
+        # The sealed personal authority was deleted at enrolment (a tombstone is its latest version).
+        latest = db.execute("select tombstone from records where patient_id = ? and record_id = 'owner-authority' "
+                            "order by version desc limit 1", (pid,)).fetchone()
+        assert latest == (1,), latest
         rows = db.execute("select record_id, blob_id from records where patient_id = ? and section = ? "
                           "and record_id like 'e.%' order by record_id", (pid, "prescriptions")).fetchall()
         assert len(rows) >= 2, rows
