@@ -19,7 +19,8 @@ constexpr const char* kAuthorityUsage =
     "\n"
     "  init --namespace NS --organisation ORG [--name NAME]\n"
     "                 make the authority's keys (sealed with the passphrase) and register its admin\n"
-    "                 account; prints the root key that encryptors put in their trust file\n"
+    "                 account; prints the root key that encryptors put in their trust file. In a\n"
+    "                 home made by 'sub-authority --out', registers the admin of that sub-authority\n"
     "  publish        put the authority's signed key statement in the server's directory (after approval)\n"
     "  pending        list registrations waiting for this authority's decision\n"
     "  approve USER   approve a practitioner of this organisation\n"
@@ -29,7 +30,8 @@ constexpr const char* kAuthorityUsage =
     "                 posted to their mailbox; without --attr they come from the registration:\n"
     "                 NS.staff, NS.role:ROLE, NS.department:DEPT, NS.licence:active (practice term)\n"
     "  sub-authority --namespace NS.SUB --out DIR\n"
-    "                 create a sub-authority certified by this one, sealed into DIR\n"
+    "                 create a sub-authority certified by this one, sealed into DIR (its admin\n"
+    "                 then runs 'init --home DIR --namespace NS.SUB' and 'publish')\n"
     "  root-key       print this authority's trust anchor (namespace and Ed25519 key)\n"
     "\n"
     "common options: --home DIR (CIPHERCHART_HOME), --server HOST:PORT, --ca-file PEM,\n"
@@ -108,28 +110,51 @@ int Init(Ctx& c) {
   const std::string ns = c.a.Get("namespace"), org = c.a.Get("organisation", c.a.Get("namespace"));
   if (ns.empty()) return Die(c.a, kUsage, "init needs --namespace");
   if (auto v = abe::ValidateNamespace(ns); !v) return DieWith(c.a, v.error());
-  if (fs::exists(AuthorityDir(c.s) / "authority.sealed"))
+  // A home that holds sealed authority keys but no identity yet is a sub-authority handed over
+  // by its parent (`authority sub-authority --out`): init registers its admin and keeps those
+  // keys, whose chain leads to the parent's root.
+  const bool handed_over = fs::exists(AuthorityDir(c.s) / "authority.sealed");
+  if (handed_over && cli::WalletExists(c.s))
     return Die(c.a, kFailed, "an authority already exists in " + c.s.home.string());
-  auto pass = cli::WalletPassphrase(c.s, false, true);
+  auto pass = cli::WalletPassphrase(c.s, false, !handed_over);
   if (!pass) return DieWith(c.a, pass.error());
   const std::uint64_t now = cli::NowSeconds();
-  auto auth = abe::Authority::CreateRoot(ns, now - 300, now + 5ULL * 365 * 86400);
-  if (!auth) return DieWith(c.a, auth.error());
-  auto ma = abe::maabe::AuthoritySetup(ns);
-  if (!ma) return DieWith(c.a, ma.error());
+  std::optional<abe::Authority> auth;
+  std::optional<abe::maabe::AuthorityKeyPair> ma;
+  if (handed_over) {
+    auto k = OpenAuthority(c.s);
+    if (!k) return DieWith(c.a, k.error());
+    if (k->authority.authority_namespace() != ns)
+      return Die(c.a, kUsage,
+                 c.s.home.string() + " holds the sub-authority " + k->authority.authority_namespace() +
+                     ", not " + ns);
+    auth.emplace(std::move(k->authority));
+    ma.emplace(std::move(k->ma));
+  } else {
+    auto root = abe::Authority::CreateRoot(ns, now - 300, now + 5ULL * 365 * 86400);
+    if (!root) return DieWith(c.a, root.error());
+    auto setup = abe::maabe::AuthoritySetup(ns);
+    if (!setup) return DieWith(c.a, setup.error());
+    auth.emplace(std::move(*root));
+    ma.emplace(std::move(*setup));
+  }
   cli::Wallet w;
   auto acc = RegisterAccount(c.s, "authority-admin", org, {{"name", c.a.Get("name", "admin of " + org)}}, w);
   if (!acc) return DieWith(c.a, acc.error());
   std::error_code ec;
   fs::create_directories(AuthorityDir(c.s), ec);
-  if (auto r = abe::SealAuthorityToFile(AuthorityDir(c.s) / "authority.sealed", *auth, *pass); !r)
-    return DieWith(c.a, r.error());
-  if (auto r = abe::SealMultiAuthorityMasterKeyToFile(AuthorityDir(c.s) / "maabe.sealed", ma->msk, *pass); !r)
-    return DieWith(c.a, r.error());
+  if (!handed_over) {
+    if (auto r = abe::SealAuthorityToFile(AuthorityDir(c.s) / "authority.sealed", *auth, *pass); !r)
+      return DieWith(c.a, r.error());
+    if (auto r = abe::SealMultiAuthorityMasterKeyToFile(AuthorityDir(c.s) / "maabe.sealed", ma->msk, *pass);
+        !r)
+      return DieWith(c.a, r.error());
+  }
   if (auto r = cli::SaveWallet(c.s, w, *pass); !r) return DieWith(c.a, r.error());
   if (auto r = cli::SaveAccount(c.s, *acc); !r) return DieWith(c.a, r.error());
   if (auto r = cli::SaveSettings(c.s); !r) return DieWith(c.a, r.error());
-  const std::string root = ToHex(auth->signing_key().public_key());
+  // The trust anchor is the chain's root: the parent's for a sub-authority.
+  const std::string root = ToHex(auth->chain().front().signing_key);
   Emit(c.a,
        "authority " + ns + " created; admin account " + acc->user_id +
            " is pending until a server admin approves it\n"
@@ -249,8 +274,8 @@ int SubAuthority(Ctx& c) {
     return DieWith(c.a, r.error());
   Emit(c.a,
        "sub-authority " + ns + " certified by " + k->authority.authority_namespace() + ", sealed in " +
-           dir.string() + " (same passphrase); its admin runs 'authority publish --home " + out +
-           "' after registering\n",
+           dir.string() + " (same passphrase); its admin runs 'authority init --home " + out +
+           " --namespace " + ns + "', is approved by a server admin, then runs 'authority publish'\n",
        {{"namespace", ns}, {"dir", dir.string()}});
   return kOk;
 }

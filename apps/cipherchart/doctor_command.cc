@@ -39,7 +39,8 @@ constexpr const char* kDoctorUsage =
     "                  'not accessible'; --json prints the decrypted FHIR resources\n"
     "  add PATIENT_ID KIND --file RESOURCE.json [--attachment FILE]\n"
     "                  append a prescription | report | ecg | imaging | surgery, checked, encrypted\n"
-    "                  under its section's policy and signed\n"
+    "                  under its section's policy and signed; a FHIR Bundle as --file is a batch:\n"
+    "                  every resource must fit KIND and each becomes its own entry\n"
     "\n"
     "common options: --home DIR (CIPHERCHART_HOME), --server HOST:PORT, --ca-file PEM,\n"
     "  --trust-file TOML, --policy-file TOML, --passphrase-file FILE (or CIPHERCHART_PASSPHRASE),\n"
@@ -113,12 +114,17 @@ int Status(Args& a, const cli::Settings& s) {
   if (!r) return DieWith(a, r.error());
   if (!r->ok()) return DieWith(a, ApiError("account", *r));
   std::string attrs;
+  json out = r->body;
+  out["attributes"] = json::array();
   for (const auto& [ns, k] : l->wallet.keys.by_authority)
-    for (const auto& [attr, v] : k.attributes) attrs += "  " + attr + "\n";
+    for (const auto& [attr, v] : k.attributes) {
+      attrs += "  " + attr + "\n";
+      out["attributes"].push_back(attr);
+    }
   Emit(a,
        l->account.user_id + ": " + r->body.value("state", "?") + "\nattribute keys:\n" +
            (attrs.empty() ? "  none\n" : attrs),
-       r->body);
+       out);
   return kOk;
 }
 
@@ -337,6 +343,36 @@ int RegisterPatient(Args& a, const cli::Settings& s) {
   return kOk;
 }
 
+// Writes each resource of a batch as its own entry (one history line each), plus one
+// de-identified copy of the batch for researchers.
+Result<std::size_t> WriteEach(const Args& a, cli::ChartWriter& writer, const std::vector<json>& resources,
+                              const std::vector<fhir::Section>& sections, const std::string& kind) {
+  const fhir::PolicyFile& policies = writer.policies();
+  std::vector<json> research;
+  Progress bar(a, "encrypting", resources.size());
+  for (std::size_t i = 0; i < resources.size(); ++i) {
+    auto id = writer.AddEntry(std::string(fhir::SectionName(sections[i])),
+                              {{"kind", kind}, {"resources", json::array({resources[i]})}});
+    if (!id) return std::unexpected(id.error());
+    if (std::find(policies.researcher_sections.begin(), policies.researcher_sections.end(), sections[i]) !=
+        policies.researcher_sections.end())
+      research.push_back(resources[i]);
+    bar.Step();
+  }
+  bar.Done();
+  std::size_t entries = resources.size();
+  if (!research.empty() && !policies.researcher_policy_template.empty()) {
+    auto salt = SecretBytes::Random(32);
+    if (!salt) return std::unexpected(salt.error());
+    auto deid = fhir::DeidentifyAll(research, salt->span());
+    if (!deid) return std::unexpected(deid.error());
+    auto id = writer.AddEntry(std::string(cli::kResearchSection), {{"kind", kind}, {"resources", *deid}});
+    if (!id) return std::unexpected(id.error());
+    ++entries;
+  }
+  return entries;
+}
+
 int Add(Args& a, const cli::Settings& s) {
   if (a.positional.size() != 3 || a.Get("file").empty())
     return Die(a, kUsage, "add needs PATIENT_ID KIND --file RESOURCE.json");
@@ -345,6 +381,36 @@ int Add(Args& a, const cli::Settings& s) {
   if (!kind) return Die(a, kUsage, kind.error().message());
   auto res = ReadJsonFile(a.Get("file"));
   if (!res) return DieWith(a, res.error());
+  // A Bundle is a batch: every resource must fit KIND, and each becomes its own entry.
+  if (res->value("resourceType", "") == "Bundle") {
+    if (!a.Get("attachment").empty())
+      return Die(a, kUsage, "--attachment goes with a single resource, not a Bundle");
+    auto batch = fhir::BundleResources(*res);
+    if (!batch) return Die(a, kFailed, a.Get("file") + ": " + batch.error().message());
+    if (batch->empty()) return Die(a, kFailed, a.Get("file") + ": the Bundle has no resources");
+    std::vector<fhir::Section> sections;
+    sections.reserve(batch->size());
+    for (std::size_t i = 0; i < batch->size(); ++i) {
+      auto section = fhir::CheckEntry(*kind, (*batch)[i]);
+      if (!section)
+        return Die(a, kFailed,
+                   a.Get("file") + ": entry " + std::to_string(i) + ": " + section.error().message());
+      sections.push_back(*section);
+    }
+    auto l = LoadIdentity(s);
+    if (!l) return DieWith(a, l.error());
+    auto sess = LoginAs(s, *l);
+    if (!sess) return DieWith(a, sess.error());
+    auto writer = MakeChartWriter(s, *sess, *l, pid);
+    if (!writer) return DieWith(a, writer.error());
+    auto n = WriteEach(a, **writer, *batch, sections, std::string(fhir::EntryKindName(*kind)));
+    if (!n) return DieWith(a, n.error());
+    Emit(a,
+         "added " + std::to_string(batch->size()) + " " + std::string(fhir::EntryKindName(*kind)) +
+             " resources to " + pid + " (" + std::to_string(*n) + " entries)\n",
+         {{"patient_id", pid}, {"resources", batch->size()}, {"entries", *n}});
+    return kOk;
+  }
   auto section = fhir::CheckEntry(*kind, *res);
   if (!section) return Die(a, kFailed, a.Get("file") + ": " + section.error().message());
   std::vector<json> resources = {*res};

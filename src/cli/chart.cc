@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -532,26 +533,37 @@ Result<const ChartWriter::SectionKey*> ChartWriter::KeyFor(const std::string& se
     }
     listed_ = true;
   }
-  // Reuse the newest key of this section that we can open and whose policy is the current one:
-  // the listing's policy label (server metadata) preselects, the policy the envelope carries
-  // (authenticated, canonical) decides, so that a key planted under a weaker policy with the
-  // right label is never reused.
+  // Reuse the newest key of this section that this writer made itself, can still open, and whose
+  // policy is the current one: the listing's policy label (server metadata) preselects, the
+  // policy the envelope carries (authenticated, canonical) decides. Only its own keys: anyone
+  // may seal a section key (it takes public keys only) and keep a copy, so reusing another
+  // writer's key would let that writer read everything written after it (docs/threat-model.md).
   auto node = abe::ParsePolicy(*policy);
   if (!node) return std::unexpected(node.error());
   const std::string canonical = abe::PolicyToString(**node);
-  const auto& candidates = existing_[section];
-  const std::size_t count = candidates.size();
+  const auto& listed = existing_[section];
+  const std::size_t count = listed.size();
+  // Newest first by the number in "sk.<section>.<n>" (as text, .9 would sort after .10).
+  std::vector<std::pair<std::uint64_t, const nlohmann::json*>> mine;
+  const std::string prefix = "sk." + section + ".";
+  for (const auto& r : listed) {
+    const std::string id = r.value("record_id", "");
+    if (r.value("author_id", "") != session_.user_id() || !id.starts_with(prefix)) continue;
+    std::uint64_t n = 0;
+    const auto tail = std::string_view(id).substr(prefix.size());
+    if (std::from_chars(tail.data(), tail.data() + tail.size(), n).ec != std::errc()) continue;
+    mine.emplace_back(n, &r);
+  }
+  std::sort(mine.begin(), mine.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
   if (reader_ != nullptr) {
-    for (auto it = candidates.rbegin(); it != candidates.rend(); ++it) {
-      if (it->value("policy", "") != *policy) continue;
-      const std::string id = it->value("record_id", "");
-      auto author = LookUpAccount(session_, it->value("author_id", ""));
-      if (!author) continue;
+    for (const auto& [n, rec] : mine) {
+      if (rec->value("policy", "") != *policy) continue;
+      const std::string id = rec->value("record_id", "");
       auto env = session_.Get(base + id + "/versions/1");
       if (!env || !env->ok()) continue;
       abe::ReaderKeys rk;
       rk.multi_authority.push_back(*reader_);
-      auto opened = abe::OpenRecordSection(rk, AsBytes(env->raw), author->identity_key, id, 1);
+      auto opened = abe::OpenRecordSection(rk, AsBytes(env->raw), author_.public_key(), id, 1);
       if (!opened || opened->payload.size() != 32 || opened->header.policy != canonical) continue;
       auto& slot = keys_[section];
       slot.record_id = id;

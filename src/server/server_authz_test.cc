@@ -70,6 +70,8 @@ TEST_P(AuthzTest, Matrix) {
        [&] { return doctor.Call("GET", rec + "/to-delete/versions/1").status; }, 404},
       {"owner fetches an old version of a deleted record",
        [&] { return owner.Call("GET", rec + "/to-delete/versions/1").status; }, 404},
+      {"doctor revives a deleted record with a new version",
+       [&] { return PutRecord(doctor, pid, "to-delete", 3, "x").status; }, 409},
       // Another patient.
       {"other patient lists", [&] { return other_patient.Call("GET", rec).status; }, 403},
       {"other patient fetches", [&] { return other_patient.Call("GET", rec + "/r1").status; }, 403},

@@ -99,6 +99,10 @@ constexpr Sql kReadBlobChunk = {"read blob chunk",
 constexpr Sql kLatestVersion = {
     "latest record version",
     "SELECT COALESCE(MAX(version), 0) FROM records WHERE patient_id = $1 AND record_id = $2"};
+// `tombstone` is INTEGER 0/1 in SQLite and BOOLEAN in PostgreSQL: both read as a condition.
+constexpr Sql kVersionIsTombstone = {
+    "record version is a tombstone",
+    "SELECT 1 FROM records WHERE patient_id = $1 AND record_id = $2 AND version = $3 AND tombstone"};
 constexpr Sql kInsertRecord = {
     "insert record version",
     "INSERT INTO records (patient_id, record_id, version, section, policy, author_id, size, sha256, "
@@ -605,6 +609,14 @@ class SqlWriteTx final : public WriteTx {
     if (m.version != next) {
       return std::unexpected(Conflict("record version " + std::to_string(m.version) +
                                       " is not the next version (" + std::to_string(next) + ")"));
+    }
+    // Deleted stays deleted: no version after a tombstone, so nobody can revive a record the
+    // owner deleted and reach its older versions again.
+    if (next > 1) {
+      auto deleted = Exists(conn(), kVersionIsTombstone,
+                            {Param::Text(m.patient_id), Param::Text(m.record_id), Param::Int(next - 1)});
+      if (!deleted) return std::unexpected(deleted.error());
+      if (*deleted) return std::unexpected(Conflict("the record was deleted by its owner"));
     }
     if (!m.tombstone) {
       auto blob = Exists(conn(), kBlobExists, {Param::Text(m.blob_id)});

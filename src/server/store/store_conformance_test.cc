@@ -490,6 +490,11 @@ TEST_P(StoreTest, RecordVersionsFollowTheVersionRule) {
     tombstone.tombstone = true;
     tombstone.size = 0;
     ASSERT_OK(tx.InsertRecordVersion(tombstone));
+    // Deleted stays deleted: neither a new version nor a second tombstone follows a tombstone.
+    EXPECT_ERROR_CODE(tx.InsertRecordVersion(MakeRecord("p-1", "r-1", 4, b3)), ErrorCode::kContextMismatch);
+    RecordMeta again = tombstone;
+    again.version = 4;
+    EXPECT_ERROR_CODE(tx.InsertRecordVersion(again), ErrorCode::kContextMismatch);
     // Malformed versions.
     RecordMeta bad = MakeRecord("p-1", "r-1", 4, b1);
     bad.tombstone = true;
