@@ -1,9 +1,10 @@
 // cipherchart doctor: practitioners (doctors, pharmacists, researchers, nurses) register, fetch
 // their attribute keys, register patients (FHIR import), view and append. docs/user-guide.md.
-#include <openssl/evp.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "apps/cipherchart/flows_common.h"
@@ -22,6 +23,7 @@ namespace {
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
 
 constexpr const char* kDoctorUsage =
     "usage: cipherchart doctor <command> [options]\n"
@@ -40,7 +42,12 @@ constexpr const char* kDoctorUsage =
     "  add PATIENT_ID KIND --file RESOURCE.json [--attachment FILE]\n"
     "                  append a prescription | report | ecg | imaging | surgery, checked, encrypted\n"
     "                  under its section's policy and signed; a FHIR Bundle as --file is a batch:\n"
-    "                  every resource must fit KIND and each becomes its own entry\n"
+    "                  every resource must fit KIND and each becomes its own entry. --attachment\n"
+    "                  streams a file of any size into its own record, pointed at by a\n"
+    "                  DocumentReference (url cipherchart:attachment/a.<hex>)\n"
+    "  attachment PATIENT_ID ATTACHMENT_ID --out FILE\n"
+    "                  download and decrypt one attachment (written only once its signature\n"
+    "                  verified)\n"
     "\n"
     "common options: --home DIR (CIPHERCHART_HOME), --server HOST:PORT, --ca-file PEM,\n"
     "  --trust-file TOML, --policy-file TOML, --passphrase-file FILE (or CIPHERCHART_PASSPHRASE),\n"
@@ -343,6 +350,20 @@ int RegisterPatient(Args& a, const cli::Settings& s) {
   return kOk;
 }
 
+// FHIR's Attachment.contentType from the file name; DocumentReferences with image, video,
+// audio or DICOM content are filed under attachments, others under notes (fhir::SectionOf).
+std::string ContentTypeOf(const std::string& path) {
+  std::string ext = fs::path(path).extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  static const std::map<std::string, std::string> kTypes = {
+      {".dcm", "application/dicom"}, {".png", "image/png"},  {".jpg", "image/jpeg"},
+      {".jpeg", "image/jpeg"},       {".tif", "image/tiff"}, {".tiff", "image/tiff"},
+      {".pdf", "application/pdf"},   {".mp4", "video/mp4"},  {".wav", "audio/wav"},
+      {".txt", "text/plain"}};
+  auto it = kTypes.find(ext);
+  return it != kTypes.end() ? it->second : "application/octet-stream";
+}
+
 // Writes each resource of a batch as its own entry (one history line each), plus one
 // de-identified copy of the batch for researchers.
 Result<std::size_t> WriteEach(const Args& a, cli::ChartWriter& writer, const std::vector<json>& resources,
@@ -413,35 +434,55 @@ int Add(Args& a, const cli::Settings& s) {
   }
   auto section = fhir::CheckEntry(*kind, *res);
   if (!section) return Die(a, kFailed, a.Get("file") + ": " + section.error().message());
-  std::vector<json> resources = {*res};
-  if (!a.Get("attachment").empty()) {
-    // The attachment travels as a FHIR Binary (base64) in the attachments section.
-    auto bytes = cli::ReadFileBytes(a.Get("attachment"));
-    if (!bytes) return DieWith(a, bytes.error());
-    // EVP_EncodeBlock: standard base64 with padding, as FHIR's base64Binary wants.
-    std::string b64(4 * ((bytes->size() + 2) / 3) + 1, '\0');
-    const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), bytes->data(),
-                                        static_cast<int>(bytes->size()));
-    b64.resize(static_cast<std::size_t>(written));
-    auto binary_id = cli::NewEntryId();
-    if (!binary_id) return DieWith(a, binary_id.error());
-    resources.push_back({{"resourceType", "Binary"},
-                         {"id", binary_id->substr(2)},
-                         {"contentType", "application/octet-stream"},
-                         {"data", b64}});
-  }
+  const std::string attachment = a.Get("attachment");
+  if (!attachment.empty() && !fs::is_regular_file(attachment))
+    return Die(a, kFailed, "the attachment " + attachment + " is not a readable file");
   auto l = LoadIdentity(s);
   if (!l) return DieWith(a, l.error());
   auto sess = LoginAs(s, *l);
   if (!sess) return DieWith(a, sess.error());
   auto writer = MakeChartWriter(s, *sess, *l, pid);
   if (!writer) return DieWith(a, writer.error());
+  std::vector<json> resources = {*res};
+  json attachment_json = nullptr;
+  if (!attachment.empty()) {
+    // The file first, streamed into its own record (any size); then the entry that points at it,
+    // so that no entry ever names an attachment that is not there.
+    auto ref = (*writer)->AddAttachment(attachment);
+    if (!ref) return DieWith(a, ref.error());
+    json docref = {
+        {"resourceType", "DocumentReference"},
+        {"id", ref->record_id.substr(2)},
+        {"status", "current"},
+        {"description", "attachment of a " + std::string(fhir::EntryKindName(*kind))},
+        {"content", json::array({{{"attachment",
+                                   {{"contentType", ContentTypeOf(attachment)},
+                                    {"url", std::string(cli::kAttachmentUrlPrefix) + ref->record_id},
+                                    {"size", ref->size},
+                                    {"hash", ref->sha1_base64},
+                                    {"title", fs::path(attachment).filename().string()}}}}})}};
+    if (res->contains("subject")) docref["subject"] = (*res)["subject"];
+    if (res->contains("id") && (*res)["id"].is_string())
+      docref["context"] = {{"related", json::array({{{"reference", res->value("resourceType", "") + "/" +
+                                                                       (*res)["id"].get<std::string>()}}})}};
+    resources.push_back(std::move(docref));
+    attachment_json = {{"record_id", ref->record_id}, {"size", ref->size}, {"sha1", ref->sha1_base64}};
+  }
   auto n = WriteResources(a, **writer, resources, std::string(fhir::EntryKindName(*kind)));
   if (!n) return DieWith(a, n.error());
+  const std::size_t entries = *n;  // chart entries; the attachment record is reported on its own
   Emit(a,
        "added " + std::string(fhir::EntryKindName(*kind)) + " to " + pid + " (section " +
-           std::string(fhir::SectionName(*section)) + ", " + std::to_string(*n) + " entries)\n",
-       {{"patient_id", pid}, {"section", fhir::SectionName(*section)}, {"entries", *n}});
+           std::string(fhir::SectionName(*section)) + ", " + std::to_string(entries) + " entries" +
+           (attachment_json.is_null()
+                ? std::string()
+                : ", attachment " + attachment_json["record_id"].get<std::string>() + " of " +
+                      std::to_string(attachment_json["size"].get<std::uint64_t>()) + " bytes") +
+           ")\n",
+       {{"patient_id", pid},
+        {"section", fhir::SectionName(*section)},
+        {"entries", entries},
+        {"attachment", attachment_json}});
   return kOk;
 }
 
@@ -530,10 +571,27 @@ int ViewChart(Args& a, const cli::Settings& s, const std::string& pid) {
   return opened == 0 && denied != 0 ? kRefused : kOk;
 }
 
+int GetAttachment(Args& a, const cli::Settings& s, const std::string& pid, const std::string& record_id) {
+  const std::string out = a.Get("out");
+  if (out.empty()) return Die(a, kUsage, "attachment needs --out FILE");
+  if (fs::exists(out)) return Die(a, kFailed, out + " exists; not overwritten");
+  auto l = LoadIdentity(s);
+  if (!l) return DieWith(a, l.error());
+  const auto t0 = Clock::now();
+  auto n = cli::FetchAttachment(s, l->account.user_id, l->wallet.id(), pid, l->wallet.keys, record_id, out);
+  if (!n) return DieWith(a, n.error());
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  char t[32];
+  std::snprintf(t, sizeof t, "%.2f", secs);
+  Emit(a, "wrote " + out + " (" + std::to_string(*n) + " bytes, signature verified, " + t + " s)\n",
+       {{"patient_id", pid}, {"record_id", record_id}, {"path", out}, {"size", *n}, {"seconds", secs}});
+  return kOk;
+}
+
 int DoctorCommand(int argc, char** argv) {
   return RunRole("doctor", kDoctorUsage, argc, argv,
                  {"name", "licence", "practice-start", "practice-end", "organisation", "role", "department",
-                  "fhir-bundle", "patient", "resource", "file", "attachment", "section"},
+                  "fhir-bundle", "patient", "resource", "file", "attachment", "section", "out"},
                  {"outsourced"}, [](Args& a, const cli::Settings& s, const std::string& verb) {
                    if (verb == "register") return Register(a, s);
                    if (verb == "status") return Status(a, s);
@@ -544,6 +602,11 @@ int DoctorCommand(int argc, char** argv) {
                      return ViewChart(a, s, a.positional[1]);
                    }
                    if (verb == "add") return Add(a, s);
+                   if (verb == "attachment") {
+                     if (a.positional.size() != 3)
+                       return Die(a, kUsage, "attachment needs PATIENT_ID ATTACHMENT_ID --out FILE");
+                     return GetAttachment(a, s, a.positional[1], a.positional[2]);
+                   }
                    return Die(a, kUsage, "unknown command '" + verb + "' (see --help)");
                  });
 }

@@ -108,6 +108,9 @@ class Progress {
 // Shared by the doctor, patient and personal commands (doctor_command.cc).
 int FetchKeys(Args& a, const cli::Settings& s, bool personal_domain);
 int ViewChart(Args& a, const cli::Settings& s, const std::string& patient_id);
+// `doctor attachment`, `patient attachment`: one attachment, streamed into --out.
+int GetAttachment(Args& a, const cli::Settings& s, const std::string& patient_id,
+                  const std::string& record_id);
 
 int AuthorityCommand(int argc, char** argv);
 int AdminCommand(int argc, char** argv);

@@ -29,6 +29,8 @@ constexpr const char* kPatientUsage =
     "                 opened by the passphrase plus the device key file (the second factor,\n"
     "                 HOME/device.key or --device-key FILE)\n"
     "  view [--json]  the whole record\n"
+    "  attachment ATTACHMENT_ID --out FILE\n"
+    "                 download and decrypt one attachment (a.<hex>, from a DocumentReference's url)\n"
     "  share USER --sections S1,S2   give a family member or friend (a 'personal' account) keys of\n"
     "                 the personal domain and send them the personal view of those sections\n"
     "                 (default: the policy file's [personal] sections)\n"
@@ -438,6 +440,11 @@ int PatientCommand(int argc, char** argv) {
                                     " owns no patient record: enrol first (family and friends use "
                                     "'cipherchart personal')");
                    if (verb == "view") return ViewChart(a, s, acc->patient_id);
+                   if (verb == "attachment") {
+                     if (a.positional.size() != 2)
+                       return Die(a, kUsage, "attachment needs ATTACHMENT_ID --out FILE");
+                     return GetAttachment(a, s, acc->patient_id, a.positional[1]);
+                   }
                    if (verb == "share") return Share(a, s, false);
                    if (verb == "resend") return Share(a, s, true);
                    if (verb == "unshare") return Unshare(a, s);

@@ -1,9 +1,14 @@
 #include "src/cli/chart.h"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -618,6 +623,196 @@ Result<std::string> ChartWriter::AddEntry(const std::string& section, const nloh
   if (!put) return std::unexpected(put.error());
   if (!put->ok()) return Fail(ErrorCode::kInvalidArgument, "storing entry: " + put->Describe());
   return id;
+}
+
+Result<AttachmentRef> ChartWriter::AddAttachment(const std::string& path) {
+  namespace fs = std::filesystem;
+  constexpr std::string_view kSection = "attachments";
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (ec)
+    return Fail(ErrorCode::kInvalidArgument, "cannot read the attachment " + path + ": " + ec.message());
+  // FHIR's Attachment.hash: SHA-1 of the content, base64. One streaming pass.
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Fail(ErrorCode::kInvalidArgument, "cannot open the attachment " + path);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  if (!md || EVP_DigestInit_ex(md.get(), EVP_sha1(), nullptr) != 1)
+    return Fail(ErrorCode::kInternal, "SHA-1 unavailable");
+  std::vector<char> buf(1 << 18);
+  while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0)
+    EVP_DigestUpdate(md.get(), buf.data(), static_cast<std::size_t>(in.gcount()));
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_len = 0;
+  EVP_DigestFinal_ex(md.get(), digest, &digest_len);
+  std::string b64(4 * ((digest_len + 2) / 3) + 1, '\0');
+  b64.resize(static_cast<std::size_t>(
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), digest, static_cast<int>(digest_len))));
+  in.clear();
+  in.seekg(0);
+
+  auto sk = KeyFor(std::string(kSection));
+  if (!sk) return std::unexpected(sk.error());
+  auto entry_id = NewEntryId();
+  if (!entry_id) return std::unexpected(entry_id.error());
+  const std::string id = "a." + entry_id->substr(2);
+  auto key = EntryKey((*sk)->key, id);
+  if (!key) return std::unexpected(key.error());
+  envelope::EnvelopeParams p;
+  p.scheme_id = kSectionKeyEntrySchemeId;
+  p.public_params_id = SectionKeyId((*sk)->key);
+  p.policy = std::string(kSection);
+  p.kem_ciphertext.assign((*sk)->record_id.begin(), (*sk)->record_id.end());
+  p.record_id = id;
+  p.record_version = 1;
+  // Sealed to a temporary file (ciphertext only), then uploaded with its exact length.
+  const fs::path tmp = fs::temp_directory_path() / ("cipherchart-" + id + ".sealed");
+  struct Remove {
+    fs::path p;
+    ~Remove() {
+      std::error_code e;
+      fs::remove(p, e);
+    }
+  } remove_tmp{tmp};
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return Fail(ErrorCode::kInvalidArgument, "cannot write " + tmp.string());
+    if (auto r = envelope::SealEnvelopeStream(p, *key, author_, in, out); !r)
+      return std::unexpected(r.error());
+    out.flush();
+    if (!out) return Fail(ErrorCode::kInvalidArgument, "cannot write " + tmp.string());
+  }
+  const auto sealed_size = fs::file_size(tmp, ec);
+  if (ec) return Fail(ErrorCode::kInvalidArgument, "cannot read " + tmp.string());
+  std::ifstream sealed(tmp, std::ios::binary);
+  auto put =
+      session_.Upload("/v1/patients/" + patient_id_ + "/records/" + id + "/versions/1", sealed, sealed_size,
+                      {{"X-CipherChart-Section", std::string(kSection)}, {"X-CipherChart-Policy", "entry"}});
+  if (!put) return std::unexpected(put.error());
+  if (!put->ok()) return Fail(ErrorCode::kInvalidArgument, "storing attachment: " + put->Describe());
+  return AttachmentRef{id, size, b64};
+}
+
+Result<std::uint64_t> FetchAttachment(const Settings& settings, const std::string& user_id,
+                                      const envelope::Ed25519SigningKey& identity,
+                                      const std::string& patient_id, const abe::maabe::UserKey& keys,
+                                      const std::string& record_id, const std::string& out_path) {
+  namespace fs = std::filesystem;
+  if (!record_id.starts_with("a.") || record_id.size() > 64)
+    return Fail(ErrorCode::kInvalidArgument, "'" + record_id + "' is not an attachment id (a.<hex>)");
+  auto s = Session::Login(settings, user_id, identity);
+  if (!s) return std::unexpected(s.error());
+  auto list = s->Get("/v1/patients/" + patient_id + "/records");
+  if (!list) return std::unexpected(list.error());
+  if (!list->ok()) return std::unexpected(list->ToError("patient " + patient_id));
+  std::map<std::string, Listed> latest;
+  for (const auto& r : list->body["records"]) {
+    Listed l = ParseListed(r);
+    auto& cur = latest[l.record_id];
+    if (l.version >= cur.version) cur = std::move(l);
+  }
+  auto att = latest.find(record_id);
+  if (att == latest.end() || att->second.tombstone)
+    return Fail(ErrorCode::kPermissionDenied, "no attachment " + record_id + " in " + patient_id);
+  auto author = LookUpAccount(*s, att->second.author_id);
+  if (!author) return std::unexpected(author.error());
+  // The section keys of its section that this reader opens, before any download: a reader
+  // without access is refused without fetching the attachment.
+  std::map<std::string, SecretBytes> opened_keys;
+  std::optional<Error> integrity;
+  for (const auto& [id, l] : latest) {
+    if (!id.starts_with("sk.") || l.tombstone || l.section != att->second.section) continue;
+    auto sk_author = LookUpAccount(*s, l.author_id);
+    if (!sk_author) continue;
+    std::string target = "/v1/patients/";
+    target.append(patient_id)
+        .append("/records/")
+        .append(id)
+        .append("/versions/")
+        .append(std::to_string(l.version));
+    auto body = s->Get(target);
+    if (!body || !body->ok()) continue;
+    double transform_ms = 0;
+    auto k = OpenSectionKey(AsBytes(body->raw),
+                            envelope::EnvelopeExpectation{id, l.version, sk_author->identity_key}, keys,
+                            nullptr, transform_ms);
+    if (k && k->size() == 32)
+      opened_keys.emplace(id, std::move(*k));
+    else if (!k && IsIntegrityError(k.error()))
+      integrity = k.error();
+  }
+  if (opened_keys.empty()) {
+    if (integrity) return std::unexpected(*integrity);
+    return Fail(
+        ErrorCode::kPermissionDenied,
+        "attachment " + record_id + ": not accessible with your keys (section " + att->second.section + ")");
+  }
+  // The sealed attachment, to a temporary file: it may be larger than memory.
+  const std::string sealed_path = out_path + ".sealed.tmp", partial = out_path + ".partial";
+  struct Remove {
+    std::vector<std::string> paths;
+    ~Remove() {
+      std::error_code e;
+      for (const auto& p : paths) fs::remove(p, e);
+    }
+  } cleanup{{sealed_path, partial}};
+  {
+    std::ofstream out(sealed_path, std::ios::binary | std::ios::trunc);
+    if (!out) return Fail(ErrorCode::kInvalidArgument, "cannot write " + sealed_path);
+    auto got = s->Download("/v1/patients/" + patient_id + "/records/" + record_id + "/versions/" +
+                               std::to_string(att->second.version),
+                           out);
+    if (!got) return std::unexpected(got.error());
+    if (!got->ok()) return std::unexpected(got->ToError("attachment " + record_id));
+  }
+  // The section key the envelope names (unauthenticated until the envelope opens with it).
+  std::vector<std::uint8_t> head(1 << 20);
+  {
+    std::ifstream in(sealed_path, std::ios::binary);
+    in.read(reinterpret_cast<char*>(head.data()), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<std::size_t>(in.gcount()));
+  }
+  auto header = envelope::ParseEnvelopeHeader(head);
+  if (!header || header->scheme_id != kSectionKeyEntrySchemeId)
+    return Fail(ErrorCode::kIntegrity, "attachment " + record_id + ": not an attachment envelope");
+  const std::string sk_id(header->kem_ciphertext.begin(), header->kem_ciphertext.end());
+  auto found = opened_keys.find(sk_id);
+  if (found == opened_keys.end()) {
+    auto named = latest.find(sk_id);
+    if (named != latest.end() && !named->second.tombstone && named->second.section == att->second.section)
+      return Fail(ErrorCode::kPermissionDenied,
+                  "attachment " + record_id + ": its section key " + sk_id + " does not open with your keys");
+    return Fail(ErrorCode::kIntegrity, "attachment " + record_id + " names no section key of its section");
+  }
+  const SecretBytes* section_key = &found->second;
+  auto key = EntryKey(*section_key, record_id);
+  if (!key) return std::unexpected(key.error());
+  const auto params_id = SectionKeyId(*section_key);
+  std::ifstream in(sealed_path, std::ios::binary);
+  std::uint64_t written = 0;
+  {
+    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+    if (!out) return Fail(ErrorCode::kInvalidArgument, "cannot write " + partial);
+    auto opened = envelope::OpenEnvelopeStream(
+        in, out, envelope::EnvelopeExpectation{record_id, att->second.version, author->identity_key},
+        [&](const envelope::EnvelopeHeader& h) -> Result<SecretBytes> {
+          if (h.public_params_id != params_id || h.policy != att->second.section)
+            return Fail(ErrorCode::kIntegrity, "attachment names another section key or section");
+          return *key;
+        });
+    if (!opened) {
+      const Error& e = opened.error();
+      return std::unexpected(
+          IsIntegrityError(e) ? Error(ErrorCode::kIntegrity, "attachment " + record_id + ": " + e.message())
+                              : e);
+    }
+    out.flush();
+    if (!out) return Fail(ErrorCode::kInvalidArgument, "cannot write " + partial);
+    written = static_cast<std::uint64_t>(out.tellp());
+  }
+  std::error_code ec;
+  fs::rename(partial, out_path, ec);
+  if (ec) return Fail(ErrorCode::kInvalidArgument, "cannot write " + out_path + ": " + ec.message());
+  return written;
 }
 
 }  // namespace cipherchart::cli

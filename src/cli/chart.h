@@ -93,6 +93,26 @@ Result<std::vector<ChartEntry>> ReadChart(const Settings& settings, const std::s
                                           const std::string& patient_id, const abe::maabe::UserKey& keys,
                                           const ReadOptions& options, ReadStats* stats = nullptr);
 
+// An attachment: a file of any size in its own record "a.<24 hex>" of the attachments section,
+// sealed like an entry (scheme 0x0010: the key derives from the writer's attachments section
+// key and the record id; the envelope names the section key record) and signed by its author,
+// streamed in both directions. The chart entry that goes with it holds a FHIR DocumentReference
+// whose attachment url is "cipherchart:attachment/<record id>".
+struct AttachmentRef {
+  std::string record_id;
+  std::uint64_t size = 0;
+  std::string sha1_base64;  // FHIR Attachment.hash (base64 SHA-1 of the content)
+};
+inline constexpr std::string_view kAttachmentUrlPrefix = "cipherchart:attachment/";
+// Downloads attachment `record_id` of `patient_id` and opens it into `out_path`: the plaintext
+// goes to "<out_path>.partial" and is renamed only once the envelope's final signature has
+// verified, so a tampered or truncated attachment leaves no file (kIntegrity-class error).
+// Returns the size written.
+Result<std::uint64_t> FetchAttachment(const Settings& settings, const std::string& user_id,
+                                      const envelope::Ed25519SigningKey& identity,
+                                      const std::string& patient_id, const abe::maabe::UserKey& keys,
+                                      const std::string& record_id, const std::string& out_path);
+
 // Writes entries of one patient. Section policies come from the policy file with the variables
 // {patient_ns} and {org} (the author's organisation namespace).
 class ChartWriter {
@@ -103,6 +123,9 @@ class ChartWriter {
   // Appends one entry (`payload` = {"kind", "resources"}) to `section` ("research" for the
   // de-identified copies); returns its record id.
   Result<std::string> AddEntry(const std::string& section, const nlohmann::json& payload);
+  // Streams the file at `path` (any size, constant memory) into a new attachment record of the
+  // attachments section; see AttachmentRef.
+  Result<AttachmentRef> AddAttachment(const std::string& path);
   std::size_t section_keys_made() const { return made_; }
   const fhir::PolicyFile& policies() const { return policies_; }
 

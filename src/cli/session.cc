@@ -120,4 +120,19 @@ Result<ApiReply> Session::Get(const std::string& target) {
   return ToReply(std::move(*r));
 }
 
+Result<ApiReply> Session::Upload(const std::string& target, std::istream& in, std::uint64_t size,
+                                 const client::Headers& extra) {
+  client::Headers h = AuthHeaders();
+  h.insert(h.end(), extra.begin(), extra.end());
+  auto r = http_->Upload("PUT", target, in, size, h);
+  if (!r) return std::unexpected(r.error());
+  return ToReply(std::move(*r));
+}
+
+Result<ApiReply> Session::Download(const std::string& target, std::ostream& out) {
+  auto r = http_->Download(target, out, AuthHeaders());
+  if (!r) return std::unexpected(r.error());
+  return ToReply(std::move(*r));
+}
+
 }  // namespace cipherchart::cli

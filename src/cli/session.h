@@ -39,6 +39,10 @@ class Session {
   Result<ApiReply> PutBytes(std::string_view method, const std::string& target,
                             std::span<const std::uint8_t> bytes, const client::Headers& extra = {});
   Result<ApiReply> Get(const std::string& target);
+  // Streaming bodies (constant memory): `size` bytes from `in`; a 2xx body into `out`.
+  Result<ApiReply> Upload(const std::string& target, std::istream& in, std::uint64_t size,
+                          const client::Headers& extra = {});
+  Result<ApiReply> Download(const std::string& target, std::ostream& out);
 
   const std::string& user_id() const { return user_id_; }
 

@@ -8,6 +8,7 @@ record, and a scan of the server's storage for the patient's data.
 """
 
 import argparse
+import base64
 import hashlib
 import json
 import os
@@ -20,6 +21,7 @@ from harness import (LOCKED, OK, REFUSED, TAMPERED, Cluster, clinical_strings,  
                      identifying_strings, patient_resource, scan_storage)
 
 STEP_START = [time.monotonic()]
+ATTACHMENT_MARKER = b"CIPHERCHART-ATTACHMENT-MARKER-7731-not-for-the-server"
 
 
 def step(title):
@@ -154,6 +156,15 @@ def main():
         _, err = c.run("doctor", "add", pid, "prescription", "--file", os.path.join(args.examples, "ecg.json"),
                        home="doctor_b", expect=1)
         assert "MedicationRequest" in err, err
+        # Imaging with an attachment of any size, streamed into its own record (3 MiB here: more
+        # than one server chunk); a marker inside it joins the leakage scan.
+        scan = os.path.join(c.dir, "scan.dcm")
+        with open(scan, "wb") as f:
+            f.write(os.urandom(1 << 20) + ATTACHMENT_MARKER + os.urandom(2 << 20))
+        added_i = c.run("doctor", "add", pid, "imaging", "--file", os.path.join(args.examples, "imaging.json"),
+                        "--attachment", scan, home="doctor_b", want_json=True)
+        assert added_i["section"] == "imaging" and added_i["attachment"]["size"] == os.path.getsize(scan), added_i
+        att_id = added_i["attachment"]["record_id"]
         # A batch (a Bundle) is all or nothing: one resource that does not fit and nothing is written.
         mixed = os.path.join(c.dir, "mixed.json")
         with open(mixed, "w") as f:
@@ -164,7 +175,15 @@ def main():
         view_b2 = c.run("doctor", "view", pid, home="doctor_b", want_json=True)
         ids = {r.get("id") for r in view_b2["resources"]}
         assert prescription["id"] in ids and ecg["id"] in ids, "doctor B reads back what it added"
-        assert len(view_b2["entries"]) == len(view_b["entries"]) + added_p["entries"] + added_e["entries"]
+        assert len(view_b2["entries"]) == \
+            len(view_b["entries"]) + added_p["entries"] + added_e["entries"] + added_i["entries"]
+        docref = next(r for r in view_b2["resources"] if r.get("resourceType") == "DocumentReference"
+                      and r["content"][0]["attachment"].get("url") == "cipherchart:attachment/" + att_id)
+        got = os.path.join(c.dir, "scan-back.dcm")
+        c.run("doctor", "attachment", pid, att_id, "--out", got, home="doctor_b")
+        assert open(got, "rb").read() == open(scan, "rb").read(), "the attachment comes back byte for byte"
+        sha1 = base64.b64encode(hashlib.sha1(open(scan, "rb").read()).digest()).decode()
+        assert docref["content"][0]["attachment"]["hash"] == sha1, docref
         authors = {e["author"] for e in view_b2["entries"] if e["state"] == "opened"}
         assert {"Dr Alice Adams", "Dr Bob Brown"} <= authors, authors
 
@@ -180,6 +199,9 @@ def main():
         kinds = {r["resourceType"] for r in view_p["resources"]}
         assert kinds <= {"MedicationRequest", "Medication", "MedicationAdministration", "MedicationStatement",
                          "MedicationDispense", "Immunization"}, kinds
+        denied = os.path.join(c.dir, "pharmacist-scan.dcm")
+        c.run("doctor", "attachment", pid, att_id, "--out", denied, home="pharmacist", expect=REFUSED)
+        assert not os.path.exists(denied) and not os.path.exists(denied + ".partial")
         lab_only = c.run("doctor", "view", pid, "--section", "laboratory", home="pharmacist", want_json=True,
                          expect=REFUSED)
         assert lab_only["resources"] == [], lab_only
@@ -236,6 +258,7 @@ def main():
         c.stop_server()
         needles = identifying_strings(bundle) | set(clinical_strings(bundle)) | {code}
         needles |= {prescription["medicationCodeableConcept"]["coding"][0]["display"]}
+        needles |= {ATTACHMENT_MARKER.decode()}
         hits, scanned = scan_storage(c.data_dir, [os.path.join(c.dir, "server.log")], needles)
         assert not hits, f"patient data on the server: {hits[:10]}"
         print(f"   scanned {scanned['files']} files and {scanned['cells']} cells of {scanned['tables']} tables "
@@ -285,6 +308,23 @@ def main():
         view_m = c.run("doctor", "view", pid, home="pharmacist", want_json=True, expect=TAMPERED)
         assert [e["record_id"] for e in view_m["entries"] if e["state"] == "tampered"] == [victim]
         assert shown is not None
+
+        # A tampered attachment: one byte of its second server chunk. Nothing is written.
+        db = sqlite3.connect(os.path.join(c.data_dir, "cipherchart.db"))
+        blob = db.execute("select blob_id from records where patient_id = ? and record_id = ?",
+                          (pid, att_id)).fetchone()[0]
+        chunks = [bytearray(r[0]) for r in db.execute("select data from blob_chunks where blob_id = ? order by idx",
+                                                      (blob,))]
+        assert len(chunks) >= 2, len(chunks)
+        chunks[1][100] ^= 0x80
+        with db:
+            db.execute("update blob_chunks set data = ? where blob_id = ? and idx = 1", (bytes(chunks[1]), blob))
+            db.execute("update records set sha256 = ? where blob_id = ?",
+                       (hashlib.sha256(b"".join(bytes(x) for x in chunks)).digest(), blob))
+        db.close()
+        bad_out = os.path.join(c.dir, "tampered-scan.dcm")
+        _, err = c.run("doctor", "attachment", pid, att_id, "--out", bad_out, home="doctor_b", expect=TAMPERED)
+        assert not os.path.exists(bad_out) and not os.path.exists(bad_out + ".partial"), "nothing unverified is left"
 
         step("done")
         print(f"story_test: all steps passed ({len(c.log)} commands)")
