@@ -314,13 +314,64 @@ int Log(Args& a, const cli::Settings& s) {
   std::copy(key->begin(), key->end(), audit_key.begin());
   if (auto v = server::VerifyTreeHead(audit_key, sth); !v)
     return Die(a, kTampered, "the audit log's signed tree head does not verify: " + v.error().message());
+  // What the last run saw (HOME/audit-state.json): the audit key is pinned on first use, and
+  // the new head must extend the last one (RFC 9162 consistency proof), so a server that
+  // rewrites, truncates or forks its log between two runs is caught.
+  const fs::path state_path = s.home / "audit-state.json";
+  std::string consistency = "first run: audit key pinned";
+  if (fs::exists(state_path)) {
+    auto bytes = cli::ReadFileBytes(state_path.string());
+    if (!bytes) return DieWith(a, bytes.error());
+    const json st = json::parse(bytes->begin(), bytes->end(), nullptr, false);
+    auto old_root = FromHex(st.is_object() ? st.value("root", "") : "");
+    const std::uint64_t m = st.is_object() ? st.value("tree_size", 0ULL) : 0;
+    if (!st.is_object() || !old_root || old_root->size() != 32)
+      return Die(a, kFailed, state_path.string() + " is malformed; remove it to pin the current log again");
+    if (st.value("audit_key", "") != ToHex(audit_key))
+      return Die(a, kTampered,
+                 "the server's audit key changed since the last run (pinned " + st.value("audit_key", "") +
+                     "): the log cannot be trusted");
+    if (sth.tree_size < m)
+      return Die(a, kTampered,
+                 "the audit log shrank from " + std::to_string(m) + " to " + std::to_string(sth.tree_size) +
+                     " entries since the last run");
+    server::Hash root_m{};
+    std::copy(old_root->begin(), old_root->end(), root_m.begin());
+    std::vector<server::Hash> proof;
+    if (m != 0 && m != sth.tree_size) {
+      auto c = sess->Get("/v1/audit/consistency?first=" + std::to_string(m) +
+                         "&second=" + std::to_string(sth.tree_size));
+      if (!c || !c->ok()) return Die(a, kTampered, "no consistency proof from the last head to this one");
+      for (const auto& h : c->body["proof"]) {
+        auto b = h.is_string() ? FromHex(h.get<std::string>()) : std::nullopt;
+        if (!b || b->size() != 32) return Die(a, kTampered, "malformed consistency proof");
+        server::Hash x{};
+        std::copy(b->begin(), b->end(), x.begin());
+        proof.push_back(x);
+      }
+    }
+    if (auto v = server::VerifyConsistency(m, sth.tree_size, root_m, sth.root, proof); !v)
+      return Die(a, kTampered,
+                 "the audit log of " + std::to_string(sth.tree_size) +
+                     " entries does not extend the one of " + std::to_string(m) +
+                     " seen last time: " + v.error().message());
+    consistency =
+        "extends the log of " + std::to_string(m) + " entries seen last time (consistency proof verified)";
+  }
+  const std::string state_text =
+      json{{"audit_key", ToHex(audit_key)}, {"tree_size", sth.tree_size}, {"root", ToHex(sth.root)}}.dump(2);
+  if (auto w = cli::WriteFilePrivate(state_path.string(), AsBytes(state_text)); !w)
+    return DieWith(a, w.error());
   json out = json::array();
   std::string human;
-  std::size_t verified = 0;
+  std::size_t verified = 0, pending = 0;
   for (const auto& e : entries->body["entries"]) {
     const std::uint64_t index = e.value("index", 0ULL);
     const std::string text = e.value("entry", "");
-    if (index >= sth.tree_size) continue;  // newer than the head we verified against
+    if (index >= sth.tree_size) {  // newer than the head we verified against: next time
+      ++pending;
+      continue;
+    }
     auto proof = sess->Get("/v1/audit/inclusion?index=" + std::to_string(index) +
                            "&tree_size=" + std::to_string(sth.tree_size));
     if (!proof || !proof->ok())
@@ -347,8 +398,15 @@ int Log(Args& a, const cli::Settings& s) {
     }
   }
   human += std::to_string(verified) + " entries, each proven included in the signed log of " +
-           std::to_string(sth.tree_size) + " entries\n";
-  Emit(a, human, {{"entries", out}, {"verified", verified}, {"tree_size", sth.tree_size}});
+           std::to_string(sth.tree_size) + " entries; the log " + consistency + "\n";
+  if (pending != 0)
+    human += std::to_string(pending) + " newer entries are not in a signed head yet (verified next time)\n";
+  Emit(a, human,
+       {{"entries", out},
+        {"verified", verified},
+        {"pending", pending},
+        {"tree_size", sth.tree_size},
+        {"consistency", consistency}});
   return kOk;
 }
 

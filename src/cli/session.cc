@@ -44,6 +44,15 @@ Result<Session> Session::Connect(const Settings& s) {
   } catch (...) {
     return Fail(ErrorCode::kInvalidArgument, "server: bad port in '" + s.server + "'");
   }
+  // Plain HTTP only to this machine (the server allows it on loopback only, for tests); any
+  // other host needs the CA file, so a missing setting is an error, not a silent downgrade.
+  const bool loopback =
+      o.host == "127.0.0.1" || o.host == "::1" || o.host == "[::1]" || o.host == "localhost";
+  if (s.ca_file.empty() && !loopback)
+    return Fail(ErrorCode::kInvalidArgument,
+                "no CA file for " + s.server +
+                    ": give --ca-file PEM (or CIPHERCHART_CA_FILE); plain HTTP is "
+                    "only for loopback");
   o.tls = !s.ca_file.empty();
   o.ca_file = s.ca_file;
   auto http = client::HttpClient::Connect(o);

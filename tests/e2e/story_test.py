@@ -253,6 +253,22 @@ def main():
         assert {doc_a, doc_b, ph, rs} <= users, users
         outcomes = {(e["entry"].get("action"), e["entry"].get("outcome")) for e in log["entries"]}
         print("   log:", len(log["entries"]), "entries;", sorted(outcomes)[:12])
+        # The next run proves the log only grew since (consistency proof against the pinned head).
+        c.run("doctor", "view", pid, home="doctor_b", want_json=True)
+        log2 = c.run("patient", "log", home="patient", want_json=True)
+        assert log2["tree_size"] > log["tree_size"] and "consistency proof verified" in log2["consistency"], log2
+        # A server that showed another history last time (a fork), or changed its audit key, is caught.
+        state_path = os.path.join(c.home("patient"), "audit-state.json")
+        state = json.load(open(state_path))
+        forked = dict(state, root="00" * 32)
+        json.dump(forked, open(state_path, "w"))
+        _, err = c.run("patient", "log", home="patient", expect=TAMPERED)
+        assert "does not extend" in err, err
+        json.dump(dict(state, audit_key="11" * 32), open(state_path, "w"))
+        _, err = c.run("patient", "log", home="patient", expect=TAMPERED)
+        assert "audit key changed" in err, err
+        json.dump(state, open(state_path, "w"))
+        c.run("patient", "log", home="patient")
 
         step("leakage scan: every file and table of the server's storage (server stopped)")
         c.stop_server()
