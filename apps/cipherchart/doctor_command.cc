@@ -212,6 +212,21 @@ int FetchKeys(Args& a, const cli::Settings& s, bool personal_domain) {
 
 namespace {
 
+// The researchers' copy of what a write put in researcher sections: de-identified (Safe Harbor,
+// with a fresh salt for the pseudonymous ids) in one entry of the research pseudo-section.
+// Returns the number of entries written (0 or 1).
+Result<std::size_t> WriteResearchCopy(cli::ChartWriter& writer, const std::vector<json>& research,
+                                      const std::string& kind) {
+  if (research.empty() || writer.policies().researcher_policy_template.empty()) return 0;
+  auto salt = SecretBytes::Random(32);
+  if (!salt) return std::unexpected(salt.error());
+  auto deid = fhir::DeidentifyAll(research, salt->span());
+  if (!deid) return std::unexpected(deid.error());
+  auto id = writer.AddEntry(std::string(cli::kResearchSection), {{"kind", kind}, {"resources", *deid}});
+  if (!id) return std::unexpected(id.error());
+  return 1;
+}
+
 // Writes the resources of one import/add, section by section, plus de-identified copies for
 // researchers. Returns the number of entries written.
 Result<std::size_t> WriteResources(const Args& a, cli::ChartWriter& writer,
@@ -231,15 +246,9 @@ Result<std::size_t> WriteResources(const Args& a, cli::ChartWriter& writer,
     bar.Step();
   }
   bar.Done();
-  if (!research.empty() && !policies.researcher_policy_template.empty()) {
-    auto salt = SecretBytes::Random(32);
-    if (!salt) return std::unexpected(salt.error());
-    auto deid = fhir::DeidentifyAll(research, salt->span());
-    if (!deid) return std::unexpected(deid.error());
-    auto id = writer.AddEntry(std::string(cli::kResearchSection), {{"kind", kind}, {"resources", *deid}});
-    if (!id) return std::unexpected(id.error());
-    ++entries;
-  }
+  auto copy = WriteResearchCopy(writer, research, kind);
+  if (!copy) return std::unexpected(copy.error());
+  entries += *copy;
   return entries;
 }
 
@@ -257,6 +266,26 @@ Result<std::unique_ptr<cli::ChartWriter>> MakeChartWriter(const cli::Settings& s
   for (const auto& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   return std::make_unique<cli::ChartWriter>(session, patient_id, l.wallet.id(), std::move(*dir),
                                             std::move(*policies), l.account.organisation, &l.wallet.keys);
+}
+
+// Everything a write needs: the unlocked identity, a logged-in session and the chart writer,
+// which refers to both (hence one heap object that does not move).
+struct Writing {
+  Loaded identity;
+  cli::Session session;
+  std::unique_ptr<cli::ChartWriter> writer;
+};
+
+Result<std::unique_ptr<Writing>> StartWriting(const cli::Settings& s, const std::string& patient_id) {
+  auto l = LoadIdentity(s);
+  if (!l) return std::unexpected(l.error());
+  auto sess = LoginAs(s, *l);
+  if (!sess) return std::unexpected(sess.error());
+  auto w = std::make_unique<Writing>(Writing{std::move(*l), std::move(*sess), nullptr});
+  auto writer = MakeChartWriter(s, w->session, w->identity, patient_id);
+  if (!writer) return std::unexpected(writer.error());
+  w->writer = std::move(*writer);
+  return w;
 }
 
 int RegisterPatient(Args& a, const cli::Settings& s) {
@@ -382,15 +411,9 @@ Result<std::size_t> WriteEach(const Args& a, cli::ChartWriter& writer, const std
   }
   bar.Done();
   std::size_t entries = resources.size();
-  if (!research.empty() && !policies.researcher_policy_template.empty()) {
-    auto salt = SecretBytes::Random(32);
-    if (!salt) return std::unexpected(salt.error());
-    auto deid = fhir::DeidentifyAll(research, salt->span());
-    if (!deid) return std::unexpected(deid.error());
-    auto id = writer.AddEntry(std::string(cli::kResearchSection), {{"kind", kind}, {"resources", *deid}});
-    if (!id) return std::unexpected(id.error());
-    ++entries;
-  }
+  auto copy = WriteResearchCopy(writer, research, kind);
+  if (!copy) return std::unexpected(copy.error());
+  entries += *copy;
   return entries;
 }
 
@@ -418,13 +441,9 @@ int Add(Args& a, const cli::Settings& s) {
                    a.Get("file") + ": entry " + std::to_string(i) + ": " + section.error().message());
       sections.push_back(*section);
     }
-    auto l = LoadIdentity(s);
-    if (!l) return DieWith(a, l.error());
-    auto sess = LoginAs(s, *l);
-    if (!sess) return DieWith(a, sess.error());
-    auto writer = MakeChartWriter(s, *sess, *l, pid);
-    if (!writer) return DieWith(a, writer.error());
-    auto n = WriteEach(a, **writer, *batch, sections, std::string(fhir::EntryKindName(*kind)));
+    auto w = StartWriting(s, pid);
+    if (!w) return DieWith(a, w.error());
+    auto n = WriteEach(a, *(*w)->writer, *batch, sections, std::string(fhir::EntryKindName(*kind)));
     if (!n) return DieWith(a, n.error());
     Emit(a,
          "added " + std::to_string(batch->size()) + " " + std::string(fhir::EntryKindName(*kind)) +
@@ -437,18 +456,15 @@ int Add(Args& a, const cli::Settings& s) {
   const std::string attachment = a.Get("attachment");
   if (!attachment.empty() && !fs::is_regular_file(attachment))
     return Die(a, kFailed, "the attachment " + attachment + " is not a readable file");
-  auto l = LoadIdentity(s);
-  if (!l) return DieWith(a, l.error());
-  auto sess = LoginAs(s, *l);
-  if (!sess) return DieWith(a, sess.error());
-  auto writer = MakeChartWriter(s, *sess, *l, pid);
-  if (!writer) return DieWith(a, writer.error());
+  auto w = StartWriting(s, pid);
+  if (!w) return DieWith(a, w.error());
+  cli::ChartWriter& writer = *(*w)->writer;
   std::vector<json> resources = {*res};
   json attachment_json = nullptr;
   if (!attachment.empty()) {
     // The file first, streamed into its own record (any size); then the entry that points at it,
     // so that no entry ever names an attachment that is not there.
-    auto ref = (*writer)->AddAttachment(attachment);
+    auto ref = writer.AddAttachment(attachment);
     if (!ref) return DieWith(a, ref.error());
     json docref = {
         {"resourceType", "DocumentReference"},
@@ -468,7 +484,7 @@ int Add(Args& a, const cli::Settings& s) {
     resources.push_back(std::move(docref));
     attachment_json = {{"record_id", ref->record_id}, {"size", ref->size}, {"sha1", ref->sha1_base64}};
   }
-  auto n = WriteResources(a, **writer, resources, std::string(fhir::EntryKindName(*kind)));
+  auto n = WriteResources(a, writer, resources, std::string(fhir::EntryKindName(*kind)));
   if (!n) return DieWith(a, n.error());
   const std::size_t entries = *n;  // chart entries; the attachment record is reported on its own
   Emit(a,

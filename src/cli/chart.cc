@@ -310,6 +310,20 @@ Result<SecretBytes> OpenSectionKey(std::span<const std::uint8_t> bytes,
 }
 
 // Errors that mean "this record is not what its author wrote", as opposed to "not for you".
+// The patient's records, each at its latest version (tombstones included: callers skip them).
+Result<std::map<std::string, Listed>> ListLatest(Session& s, const std::string& patient_id) {
+  auto list = s.Get("/v1/patients/" + patient_id + "/records");
+  if (!list) return std::unexpected(list.error());
+  if (!list->ok()) return std::unexpected(list->ToError("patient " + patient_id));
+  std::map<std::string, Listed> latest;
+  for (const auto& r : list->body["records"]) {
+    Listed l = ParseListed(r);
+    auto& cur = latest[l.record_id];
+    if (l.version >= cur.version) cur = std::move(l);
+  }
+  return latest;
+}
+
 bool IsIntegrityError(const Error& e) {
   return e.code() == ErrorCode::kIntegrity || e.code() == ErrorCode::kSignerMismatch ||
          e.code() == ErrorCode::kInvalidEncoding || e.code() == ErrorCode::kContextMismatch;
@@ -326,16 +340,9 @@ Result<std::vector<ChartEntry>> ReadChart(const Settings& settings, const std::s
   auto t0 = Clock::now();
   auto s = Session::Login(settings, user_id, identity);
   if (!s) return std::unexpected(s.error());
-  auto list = s->Get("/v1/patients/" + patient_id + "/records");
-  if (!list) return std::unexpected(list.error());
-  if (!list->ok()) return std::unexpected(list->ToError("patient " + patient_id));
-  // The latest version of every record; tombstoned records are gone.
-  std::map<std::string, Listed> latest;
-  for (const auto& r : list->body["records"]) {
-    Listed l = ParseListed(r);
-    auto& cur = latest[l.record_id];
-    if (l.version >= cur.version) cur = std::move(l);
-  }
+  auto listed = ListLatest(*s, patient_id);
+  if (!listed) return std::unexpected(listed.error());
+  const std::map<std::string, Listed>& latest = *listed;
   std::vector<Listed> section_key_records, entries_listed;
   for (auto& [id, l] : latest) {
     if (l.tombstone) continue;
@@ -701,15 +708,9 @@ Result<std::uint64_t> FetchAttachment(const Settings& settings, const std::strin
     return Fail(ErrorCode::kInvalidArgument, "'" + record_id + "' is not an attachment id (a.<hex>)");
   auto s = Session::Login(settings, user_id, identity);
   if (!s) return std::unexpected(s.error());
-  auto list = s->Get("/v1/patients/" + patient_id + "/records");
-  if (!list) return std::unexpected(list.error());
-  if (!list->ok()) return std::unexpected(list->ToError("patient " + patient_id));
-  std::map<std::string, Listed> latest;
-  for (const auto& r : list->body["records"]) {
-    Listed l = ParseListed(r);
-    auto& cur = latest[l.record_id];
-    if (l.version >= cur.version) cur = std::move(l);
-  }
+  auto listed = ListLatest(*s, patient_id);
+  if (!listed) return std::unexpected(listed.error());
+  const std::map<std::string, Listed>& latest = *listed;
   auto att = latest.find(record_id);
   if (att == latest.end() || att->second.tombstone)
     return Fail(ErrorCode::kPermissionDenied, "no attachment " + record_id + " in " + patient_id);

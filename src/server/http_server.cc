@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -38,6 +39,30 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+// Lingering close (RFC 9112 section 9.6): half-close, then read and drop what the client is
+// still sending (a request body refused from its Content-Length, say) for a bounded time and
+// amount before closing. Closing with unread bytes in the receive buffer makes the kernel send a
+// reset, which can destroy the response before the client has read it: the client would see
+// "connection reset" instead of 413.
+constexpr auto kLingerTime = 1000ms;
+constexpr std::size_t kLingerBytes = 8u << 20;
+
+asio::awaitable<void> LingeringClose(beast::tcp_stream& s, bool skip) {
+  boost::system::error_code ec;
+  s.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (!ec && !skip) {
+    std::array<char, 16384> scratch{};
+    std::size_t total = 0;
+    s.expires_after(kLingerTime);
+    while (total < kLingerBytes) {
+      auto [rec, n] = co_await s.async_read_some(asio::buffer(scratch), kTuple);
+      if (rec) break;  // end of stream (the usual case, at once), time out or reset
+      total += n;
+    }
+  }
+  s.socket().close(ec);
+}
 
 Result<envelope::Ed25519SigningKey> LoadAuditKey(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -458,13 +483,12 @@ asio::awaitable<void> HttpServer::Impl::Accept() {
             if (!hec) co_await Serve(stream);
             // No TLS close_notify exchange: every response is length-delimited, so truncation
             // is visible without it, and waiting for a peer's close_notify would let a client
-            // hold the connection open.
-            boost::system::error_code sec;
-            beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, sec);
+            // hold the connection open. The lingering close drains raw TCP bytes (TLS records
+            // are dropped unread).
+            co_await LingeringClose(beast::get_lowest_layer(stream), hec.failed() || stopping);
           } else {
             co_await Serve(tcp_stream);
-            boost::system::error_code sec;
-            tcp_stream.socket().shutdown(tcp::socket::shutdown_send, sec);
+            co_await LingeringClose(tcp_stream, stopping);
           }
           metrics.ConnectionClosed();
         },
