@@ -436,6 +436,11 @@ Result<Deidentifier> Deidentifier::Create(std::span<const std::uint8_t> salt, De
 }
 
 Result<Json> Deidentifier::Apply(const Json& resource) const {
+  // Only resources: the walker's rules are keyed by resourceType (found by fuzz_fhir: an array
+  // there was "de-identified" into something else).
+  if (!resource.is_object() || !resource.contains("resourceType") || !resource["resourceType"].is_string())
+    return Fail(ErrorCode::kInvalidArgument,
+                "de-identification: not a FHIR resource (an object with a string resourceType)");
   Json copy = resource;
   Walker walker(mac_->ctx, options_.reference_year);
   walker.Resource(copy);

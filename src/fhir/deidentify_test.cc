@@ -73,6 +73,16 @@ TEST(FhirDeidentify, Arguments) {
   EXPECT_FALSE(Deidentifier::Create(Salt(1), {.reference_year = -1}).has_value());
   EXPECT_FALSE(Deidentifier::Create(Salt(1), {.reference_year = 10000}).has_value());
   EXPECT_TRUE(Deidentifier::Create(Salt(1)).has_value());
+  // Only resources are de-identified (fuzz_fhir found an array resourceType turned into
+  // something else): anything else is refused with a message.
+  for (const char* text :
+       {R"({"resourceType": [{"resource": {"resourceType": "Patient", "name": [{"family": "Doe"}]}}]})",
+        R"({"name": [{"family": "Doe"}]})", R"([1, 2])", R"("Patient")"}) {
+    auto r = Deidentify(nlohmann::json::parse(text), Salt(1));
+    ASSERT_FALSE(r.has_value()) << text;
+    EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(r.error().message().find("not a FHIR resource"), std::string::npos);
+  }
 }
 
 TEST(FhirDeidentify, SyntheaBundlesLoseTheirIdentifiers) {
