@@ -323,10 +323,13 @@ int Log(Args& a, const cli::Settings& s) {
     auto bytes = cli::ReadFileBytes(state_path.string());
     if (!bytes) return DieWith(a, bytes.error());
     const json st = json::parse(bytes->begin(), bytes->end(), nullptr, false);
-    auto old_root = FromHex(st.is_object() ? st.value("root", "") : "");
-    const std::uint64_t m = st.is_object() ? st.value("tree_size", 0ULL) : 0;
-    if (!st.is_object() || !old_root || old_root->size() != 32)
+    const bool well_formed = st.is_object() && st.contains("root") && st["root"].is_string() &&
+                             st.contains("audit_key") && st["audit_key"].is_string() &&
+                             st.contains("tree_size") && st["tree_size"].is_number_unsigned();
+    auto old_root = well_formed ? FromHex(st["root"].get<std::string>()) : std::nullopt;
+    if (!old_root || old_root->size() != 32)
       return Die(a, kFailed, state_path.string() + " is malformed; remove it to pin the current log again");
+    const auto m = st["tree_size"].get<std::uint64_t>();
     if (st.value("audit_key", "") != ToHex(audit_key))
       return Die(a, kTampered,
                  "the server's audit key changed since the last run (pinned " + st.value("audit_key", "") +

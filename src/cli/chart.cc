@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <streambuf>
 #include <thread>
 
 #include "cipherchart/abe/maabe_serialize.h"
@@ -309,7 +310,6 @@ Result<SecretBytes> OpenSectionKey(std::span<const std::uint8_t> bytes,
   return SecretBytes(opened->payload);
 }
 
-// Errors that mean "this record is not what its author wrote", as opposed to "not for you".
 // The patient's records, each at its latest version (tombstones included: callers skip them).
 Result<std::map<std::string, Listed>> ListLatest(Session& s, const std::string& patient_id) {
   auto list = s.Get("/v1/patients/" + patient_id + "/records");
@@ -324,6 +324,7 @@ Result<std::map<std::string, Listed>> ListLatest(Session& s, const std::string& 
   return latest;
 }
 
+// Errors that mean "this record is not what its author wrote", as opposed to "not for you".
 bool IsIntegrityError(const Error& e) {
   return e.code() == ErrorCode::kIntegrity || e.code() == ErrorCode::kSignerMismatch ||
          e.code() == ErrorCode::kInvalidEncoding || e.code() == ErrorCode::kContextMismatch;
@@ -632,31 +633,48 @@ Result<std::string> ChartWriter::AddEntry(const std::string& section, const nloh
   return id;
 }
 
+namespace {
+
+// An ostream whose bytes go to a ByteSink: a download streams straight into an EnvelopeOpener.
+// The first error is kept (and the stream goes bad); later bytes are dropped.
+class SinkBuf : public std::streambuf {
+ public:
+  explicit SinkBuf(envelope::ByteSink sink) : sink_(std::move(sink)) {}
+  const std::optional<Error>& error() const { return error_; }
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    if (error_) return 0;
+    auto r = sink_(std::span(reinterpret_cast<const std::uint8_t*>(s), static_cast<std::size_t>(n)));
+    if (!r) error_ = r.error();
+    return error_ ? 0 : n;
+  }
+  int_type overflow(int_type c) override {
+    if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
+    const char ch = traits_type::to_char_type(c);
+    return xsputn(&ch, 1) == 1 ? c : traits_type::eof();
+  }
+
+ private:
+  envelope::ByteSink sink_;
+  std::optional<Error> error_;
+};
+
+envelope::ByteSink FileSink(std::ofstream& out, const std::string& path) {
+  return [&out, path](std::span<const std::uint8_t> b) -> Result<void> {
+    out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+    if (!out) return Fail(ErrorCode::kInvalidArgument, "cannot write " + path);
+    return {};
+  };
+}
+
+}  // namespace
+
 Result<AttachmentRef> ChartWriter::AddAttachment(const std::string& path) {
   namespace fs = std::filesystem;
   constexpr std::string_view kSection = "attachments";
-  std::error_code ec;
-  const auto size = fs::file_size(path, ec);
-  if (ec)
-    return Fail(ErrorCode::kInvalidArgument, "cannot read the attachment " + path + ": " + ec.message());
-  // FHIR's Attachment.hash: SHA-1 of the content, base64. One streaming pass.
   std::ifstream in(path, std::ios::binary);
   if (!in) return Fail(ErrorCode::kInvalidArgument, "cannot open the attachment " + path);
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  if (!md || EVP_DigestInit_ex(md.get(), EVP_sha1(), nullptr) != 1)
-    return Fail(ErrorCode::kInternal, "SHA-1 unavailable");
-  std::vector<char> buf(1 << 18);
-  while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0)
-    EVP_DigestUpdate(md.get(), buf.data(), static_cast<std::size_t>(in.gcount()));
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int digest_len = 0;
-  EVP_DigestFinal_ex(md.get(), digest, &digest_len);
-  std::string b64(4 * ((digest_len + 2) / 3) + 1, '\0');
-  b64.resize(static_cast<std::size_t>(
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), digest, static_cast<int>(digest_len))));
-  in.clear();
-  in.seekg(0);
-
   auto sk = KeyFor(std::string(kSection));
   if (!sk) return std::unexpected(sk.error());
   auto entry_id = NewEntryId();
@@ -671,7 +689,8 @@ Result<AttachmentRef> ChartWriter::AddAttachment(const std::string& path) {
   p.kem_ciphertext.assign((*sk)->record_id.begin(), (*sk)->record_id.end());
   p.record_id = id;
   p.record_version = 1;
-  // Sealed to a temporary file (ciphertext only), then uploaded with its exact length.
+  // One pass over the file: FHIR's Attachment.hash (SHA-1, base64) and the envelope, sealed to
+  // a temporary file (ciphertext only) so that the upload can give its exact length.
   const fs::path tmp = fs::temp_directory_path() / ("cipherchart-" + id + ".sealed");
   struct Remove {
     fs::path p;
@@ -680,14 +699,35 @@ Result<AttachmentRef> ChartWriter::AddAttachment(const std::string& path) {
       fs::remove(p, e);
     }
   } remove_tmp{tmp};
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  if (!md || EVP_DigestInit_ex(md.get(), EVP_sha1(), nullptr) != 1)
+    return Fail(ErrorCode::kInternal, "SHA-1 unavailable");
+  std::uint64_t size = 0;
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) return Fail(ErrorCode::kInvalidArgument, "cannot write " + tmp.string());
-    if (auto r = envelope::SealEnvelopeStream(p, *key, author_, in, out); !r)
-      return std::unexpected(r.error());
+    auto sealer = envelope::EnvelopeSealer::Create(p, *key, author_, FileSink(out, tmp.string()));
+    if (!sealer) return std::unexpected(sealer.error());
+    std::vector<char> buf(1 << 18);
+    while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0) {
+      const auto n = static_cast<std::size_t>(in.gcount());
+      EVP_DigestUpdate(md.get(), buf.data(), n);
+      if (auto r = sealer->Update(std::span(reinterpret_cast<const std::uint8_t*>(buf.data()), n)); !r)
+        return std::unexpected(r.error());
+      size += n;
+    }
+    if (in.bad()) return Fail(ErrorCode::kInvalidArgument, "cannot read the attachment " + path);
+    if (auto r = sealer->Finish(); !r) return std::unexpected(r.error());
     out.flush();
     if (!out) return Fail(ErrorCode::kInvalidArgument, "cannot write " + tmp.string());
   }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_len = 0;
+  EVP_DigestFinal_ex(md.get(), digest, &digest_len);
+  std::string b64(4 * ((digest_len + 2) / 3) + 1, '\0');
+  b64.resize(static_cast<std::size_t>(
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), digest, static_cast<int>(digest_len))));
+  std::error_code ec;
   const auto sealed_size = fs::file_size(tmp, ec);
   if (ec) return Fail(ErrorCode::kInvalidArgument, "cannot read " + tmp.string());
   std::ifstream sealed(tmp, std::ios::binary);
@@ -714,15 +754,22 @@ Result<std::uint64_t> FetchAttachment(const Settings& settings, const std::strin
   auto att = latest.find(record_id);
   if (att == latest.end() || att->second.tombstone)
     return Fail(ErrorCode::kPermissionDenied, "no attachment " + record_id + " in " + patient_id);
-  auto author = LookUpAccount(*s, att->second.author_id);
+  const std::string& section = att->second.section;
+  std::map<std::string, Result<AccountInfo>> authors;
+  auto author_of = [&](const std::string& id) -> const Result<AccountInfo>& {
+    auto it = authors.find(id);
+    if (it == authors.end()) it = authors.emplace(id, LookUpAccount(*s, id)).first;
+    return it->second;
+  };
+  const auto& author = author_of(att->second.author_id);
   if (!author) return std::unexpected(author.error());
   // The section keys of its section that this reader opens, before any download: a reader
   // without access is refused without fetching the attachment.
   std::map<std::string, SecretBytes> opened_keys;
   std::optional<Error> integrity;
   for (const auto& [id, l] : latest) {
-    if (!id.starts_with("sk.") || l.tombstone || l.section != att->second.section) continue;
-    auto sk_author = LookUpAccount(*s, l.author_id);
+    if (!id.starts_with("sk.") || l.tombstone || l.section != section) continue;
+    const auto& sk_author = author_of(l.author_id);
     if (!sk_author) continue;
     std::string target = "/v1/patients/";
     target.append(patient_id)
@@ -743,73 +790,59 @@ Result<std::uint64_t> FetchAttachment(const Settings& settings, const std::strin
   }
   if (opened_keys.empty()) {
     if (integrity) return std::unexpected(*integrity);
-    return Fail(
-        ErrorCode::kPermissionDenied,
-        "attachment " + record_id + ": not accessible with your keys (section " + att->second.section + ")");
+    return Fail(ErrorCode::kPermissionDenied,
+                "attachment " + record_id + ": not accessible with your keys (section " + section + ")");
   }
-  // The sealed attachment, to a temporary file: it may be larger than memory.
-  const std::string sealed_path = out_path + ".sealed.tmp", partial = out_path + ".partial";
+  // The download streams straight into the opener; plaintext goes to FILE.partial, renamed to
+  // FILE only once the final signature verified.
+  const std::string partial = out_path + ".partial";
   struct Remove {
-    std::vector<std::string> paths;
+    std::string p;
     ~Remove() {
       std::error_code e;
-      for (const auto& p : paths) fs::remove(p, e);
+      fs::remove(p, e);
     }
-  } cleanup{{sealed_path, partial}};
-  {
-    std::ofstream out(sealed_path, std::ios::binary | std::ios::trunc);
-    if (!out) return Fail(ErrorCode::kInvalidArgument, "cannot write " + sealed_path);
-    auto got = s->Download("/v1/patients/" + patient_id + "/records/" + record_id + "/versions/" +
-                               std::to_string(att->second.version),
-                           out);
-    if (!got) return std::unexpected(got.error());
-    if (!got->ok()) return std::unexpected(got->ToError("attachment " + record_id));
-  }
-  // The section key the envelope names (unauthenticated until the envelope opens with it).
-  std::vector<std::uint8_t> head(1 << 20);
-  {
-    std::ifstream in(sealed_path, std::ios::binary);
-    in.read(reinterpret_cast<char*>(head.data()), static_cast<std::streamsize>(head.size()));
-    head.resize(static_cast<std::size_t>(in.gcount()));
-  }
-  auto header = envelope::ParseEnvelopeHeader(head);
-  if (!header || header->scheme_id != kSectionKeyEntrySchemeId)
-    return Fail(ErrorCode::kIntegrity, "attachment " + record_id + ": not an attachment envelope");
-  const std::string sk_id(header->kem_ciphertext.begin(), header->kem_ciphertext.end());
-  auto found = opened_keys.find(sk_id);
-  if (found == opened_keys.end()) {
-    auto named = latest.find(sk_id);
-    if (named != latest.end() && !named->second.tombstone && named->second.section == att->second.section)
-      return Fail(ErrorCode::kPermissionDenied,
-                  "attachment " + record_id + ": its section key " + sk_id + " does not open with your keys");
-    return Fail(ErrorCode::kIntegrity, "attachment " + record_id + " names no section key of its section");
-  }
-  const SecretBytes* section_key = &found->second;
-  auto key = EntryKey(*section_key, record_id);
-  if (!key) return std::unexpected(key.error());
-  const auto params_id = SectionKeyId(*section_key);
-  std::ifstream in(sealed_path, std::ios::binary);
-  std::uint64_t written = 0;
-  {
-    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-    if (!out) return Fail(ErrorCode::kInvalidArgument, "cannot write " + partial);
-    auto opened = envelope::OpenEnvelopeStream(
-        in, out, envelope::EnvelopeExpectation{record_id, att->second.version, author->identity_key},
-        [&](const envelope::EnvelopeHeader& h) -> Result<SecretBytes> {
-          if (h.public_params_id != params_id || h.policy != att->second.section)
-            return Fail(ErrorCode::kIntegrity, "attachment names another section key or section");
-          return *key;
-        });
-    if (!opened) {
-      const Error& e = opened.error();
-      return std::unexpected(
-          IsIntegrityError(e) ? Error(ErrorCode::kIntegrity, "attachment " + record_id + ": " + e.message())
-                              : e);
-    }
-    out.flush();
-    if (!out) return Fail(ErrorCode::kInvalidArgument, "cannot write " + partial);
-    written = static_cast<std::uint64_t>(out.tellp());
-  }
+  } cleanup{partial};
+  std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+  if (!out) return Fail(ErrorCode::kInvalidArgument, "cannot write " + partial);
+  auto opener = envelope::EnvelopeOpener::Create(
+      envelope::EnvelopeExpectation{record_id, att->second.version, author->identity_key},
+      [&](const envelope::EnvelopeHeader& h) -> Result<SecretBytes> {
+        const std::string sk_id(h.kem_ciphertext.begin(), h.kem_ciphertext.end());
+        auto found = opened_keys.find(sk_id);
+        if (found == opened_keys.end()) {
+          auto named = latest.find(sk_id);
+          if (named != latest.end() && !named->second.tombstone && named->second.section == section)
+            return Fail(ErrorCode::kPermissionDenied, "attachment " + record_id + ": its section key " +
+                                                          sk_id + " does not open with your keys");
+          return Fail(ErrorCode::kIntegrity,
+                      "attachment " + record_id + " names no section key of its section");
+        }
+        if (h.scheme_id != kSectionKeyEntrySchemeId || h.public_params_id != SectionKeyId(found->second) ||
+            h.policy != section)
+          return Fail(ErrorCode::kIntegrity, "attachment names another section key or section");
+        return EntryKey(found->second, record_id);
+      },
+      FileSink(out, partial));
+  if (!opener) return std::unexpected(opener.error());
+  SinkBuf into_opener([&](std::span<const std::uint8_t> b) { return opener->Update(b); });
+  std::ostream sealed(&into_opener);
+  auto got = s->Download("/v1/patients/" + patient_id + "/records/" + record_id + "/versions/" +
+                             std::to_string(att->second.version),
+                         sealed);
+  auto failed = [&](const Error& e) -> Result<std::uint64_t> {
+    if (e.code() == ErrorCode::kPermissionDenied || !IsIntegrityError(e)) return std::unexpected(e);
+    return Fail(ErrorCode::kIntegrity, "attachment " + record_id + ": " + e.message());
+  };
+  if (const std::optional<Error>& sink_error = into_opener.error(); sink_error.has_value())
+    return failed(*sink_error);
+  if (!got) return std::unexpected(got.error());
+  if (!got->ok()) return std::unexpected(got->ToError("attachment " + record_id));
+  if (auto r = opener->Finish(); !r) return failed(r.error());
+  out.flush();
+  if (!out) return Fail(ErrorCode::kInvalidArgument, "cannot write " + partial);
+  const auto written = static_cast<std::uint64_t>(out.tellp());
+  out.close();
   std::error_code ec;
   fs::rename(partial, out_path, ec);
   if (ec) return Fail(ErrorCode::kInvalidArgument, "cannot write " + out_path + ": " + ec.message());
