@@ -1,100 +1,68 @@
-// cipherchart: one binary, subcommands like git (each has --help).
+// cipherchart: one binary, subcommands like git (each has --help); docs/user-guide.md.
 #include <cstdio>
-#include <cstring>
-#include <string_view>
 
-#include "apps/cipherchart/flows_common.h"
-#include "apps/cipherchart/server_command.h"
+#include "apps/cipherchart/common.h"
 #include "cipherchart/pairing/selftest.h"
 #include "cipherchart/version.h"
 
 namespace {
 
-constexpr const char* kUsage =
-    "usage: cipherchart <command> [options]\n"
-    "\n"
-    "End-to-end encrypted health records with attribute-based encryption.\n"
-    "\n"
-    "commands:\n"
-    "  server <run|add-admin|verify-log>  the storage server (see 'cipherchart server --help')\n"
-    "  authority ...       an attribute authority: init, publish, approve, issue keys\n"
-    "  admin ...           the server admin: approve authority admins\n"
-    "  doctor ...          practitioners: register, fetch keys, register patients, view, add\n"
-    "  patient ...         patients: enrol, view, share a personal view, access log\n"
-    "  personal ...        family and friends: read what a patient shares\n"
-    "  selftest [--json]   run the BLS12-381 known-answer self-test (pairing of the generators,\n"
-    "                      hash-to-curve vector, encodings); exit 0 if all pass, 1 otherwise\n"
-    "  version             print the version\n"
-    "  help                show this help\n"
-    "\n"
-    "exit codes: 0 success, 1 failure, 2 usage error, 3 refused, 4 tampered record, 5 wrong\n"
-    "passphrase or second factor\n";
-
-int RunSelftest(bool json) {
-  const auto report = cipherchart::pairing::RunSelfTest();
-  if (json) {
-    std::printf("{\"ok\": %s, \"checks\": [", report.ok ? "true" : "false");
-    for (std::size_t i = 0; i < report.checks.size(); ++i) {
-      std::printf("%s{\"name\": \"%s\", \"ok\": %s}", i ? ", " : "", report.checks[i].name.c_str(),
-                  report.checks[i].ok ? "true" : "false");
+int Main(int argc, char** argv) {
+  using namespace cipherchart;
+  CLI::App app("End-to-end encrypted health records with attribute-based encryption.", "cipherchart");
+  app.require_subcommand(1);
+  app.footer(cli::kExitCodesHelp);
+  app.set_version_flag("--version", std::string("cipherchart ") + kVersion);
+  app::Common c;
+  app::AddServer(app, c);
+  app::AddAuthority(app, c);
+  app::AddAdmin(app, c);
+  app::AddDoctor(app, c);
+  app::AddPatient(app, c);
+  app::AddPersonal(app, c);
+  bool json = false;
+  CLI::App* selftest = app.add_subcommand("selftest", "run the BLS12-381 known-answer self-test");
+  selftest->add_flag("--json", json, "machine-readable output");
+  selftest->callback([&] {
+    const auto report = pairing::RunSelfTest();
+    nlohmann::json checks = nlohmann::json::array();
+    std::string human;
+    for (const auto& k : report.checks) {
+      checks.push_back({{"name", k.name}, {"ok", k.ok}});
+      char line[128];
+      std::snprintf(line, sizeof line, "%-40s %s\n", k.name.c_str(), k.ok ? "ok" : "FAILED");
+      human += line;
     }
-    std::printf("]}\n");
-  } else {
-    for (const auto& c : report.checks) std::printf("%-40s %s\n", c.name.c_str(), c.ok ? "ok" : "FAILED");
-    std::printf("%s\n", report.ok ? "all self-checks passed" : "SELF-CHECK FAILED");
+    human += report.ok ? "all self-checks passed\n" : "SELF-CHECK FAILED\n";
+    cli::Output("selftest", json).Emit(human, {{"ok", report.ok}, {"checks", checks}});
+    c.exit_code = report.ok ? cli::kOk : cli::kFailed;
+  });
+  CLI::App* version = app.add_subcommand("version", "print the version");
+  version->add_flag("--json", json, "machine-readable output");
+  version->callback([&] {
+    cli::Output("version", json).Emit(std::string("cipherchart ") + kVersion + "\n", {{"version", kVersion}});
+  });
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {  // --help, --version
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);  // prints the message and the usage line
+    return cli::kUsage;
   }
-  return report.ok ? 0 : 1;
+  return c.exit_code;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fputs(kUsage, stderr);
-    return 2;
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    // Nothing the libraries report is an exception (errors are values); this is a bug.
+    std::fprintf(stderr, "cipherchart: internal error: %s\n", e.what());
+  } catch (...) {
+    std::fputs("cipherchart: internal error\n", stderr);
   }
-  const std::string_view cmd = argv[1];
-  if (cmd == "server") return cipherchart::app::ServerCommand(argc - 1, argv + 1);
-  if (cmd == "authority") return cipherchart::app::AuthorityCommand(argc, argv);
-  if (cmd == "admin") return cipherchart::app::AdminCommand(argc, argv);
-  if (cmd == "doctor" || cmd == "practitioner") return cipherchart::app::DoctorCommand(argc, argv);
-  if (cmd == "patient") return cipherchart::app::PatientCommand(argc, argv);
-  if (cmd == "personal") return cipherchart::app::PersonalCommand(argc, argv);
-  bool json = false, help = false;
-  for (int i = 2; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    if (a == "--json")
-      json = true;
-    else if (a == "--help" || a == "-h")
-      help = true;
-    else {
-      std::fprintf(stderr, "cipherchart %s: unknown option '%s' (see --help)\n", argv[1], argv[i]);
-      return 2;
-    }
-  }
-  if (cmd == "help" || cmd == "--help" || cmd == "-h") {
-    std::fputs(kUsage, stdout);
-    return 0;
-  }
-  if (cmd == "version" || cmd == "--version") {
-    if (help) {
-      std::puts("usage: cipherchart version [--json]");
-      return 0;
-    }
-    if (json)
-      std::printf("{\"version\": \"%s\"}\n", cipherchart::kVersion);
-    else
-      std::printf("cipherchart %s\n", cipherchart::kVersion);
-    return 0;
-  }
-  if (cmd == "selftest") {
-    if (help) {
-      std::puts("usage: cipherchart selftest [--json]\n\nRuns the built-in BLS12-381 known-answer checks.");
-      return 0;
-    }
-    return RunSelftest(json);
-  }
-  std::fprintf(stderr, "cipherchart: unknown command '%.*s' (see 'cipherchart help')\n",
-               static_cast<int>(cmd.size()), cmd.data());
-  return 2;
+  return cipherchart::cli::kFailed;
 }

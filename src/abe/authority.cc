@@ -7,22 +7,18 @@
 #include <vector>
 
 #include "cipherchart/abe/fame_serialize.h"
+#include "cipherchart/common/byte_reader.h"
+#include "cipherchart/common/bytes.h"
+#include "cipherchart/envelope/hash.h"
 #include "cipherchart/pairing/curve.h"
 #include "src/abe/policy_internal.h"
-#include "src/envelope/sha256.h"
-#include "src/envelope/wire.h"
 
 namespace cipherchart::abe {
 namespace {
 
 using envelope::Ed25519PublicKey;
 using envelope::Ed25519SigningKey;
-using envelope::internal::PutBytes;
-using envelope::internal::PutU16;
-using envelope::internal::PutU32;
-using envelope::internal::PutU64;
-using envelope::internal::PutU8;
-using envelope::internal::Reader;
+using Reader = cipherchart::ByteReader;
 
 std::string Quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
 
@@ -62,7 +58,7 @@ Result<void> CheckFields(const Certificate& cert) {
 }
 
 Result<std::vector<std::uint8_t>> SignedMessage(std::span<const std::uint8_t> body) {
-  auto digest = envelope::internal::Sha256Of(body);
+  auto digest = envelope::Sha256Of(body);
   if (!digest) return std::unexpected(digest.error());
   std::vector<std::uint8_t> message(kCertificateSignatureLabel.begin(), kCertificateSignatureLabel.end());
   PutBytes(message, *digest);
@@ -115,7 +111,7 @@ Result<Certificate> ParseCertificateAt(std::span<const std::uint8_t> bytes) {
                                              ": " + fame_key.error().message());
   }
   cert.fame_public_key = *fame_key;
-  auto digest = envelope::internal::Sha256Of(*key_bytes);
+  auto digest = envelope::Sha256Of(*key_bytes);
   if (!digest) return std::unexpected(digest.error());
   if (!std::equal(digest->begin(), digest->end(), cert.public_params_id.begin())) {
     return std::unexpected(
@@ -246,7 +242,7 @@ Result<void> CheckAttributesNamespace(const AttributeSet& attributes, std::strin
 }
 
 Result<PublicParamsId> FamePublicParamsId(const fame::PublicKey& pk) {
-  return envelope::internal::Sha256Of(fame::Serialize(pk));
+  return envelope::Sha256Of(fame::Serialize(pk));
 }
 
 // ---- certificates ------------------------------------------------------------------------------
@@ -292,7 +288,7 @@ Result<Certificate> IssueCertificate(std::string_view subject_namespace,
                                                  Quoted(subject_namespace));
   }
   const std::vector<std::uint8_t> fame_key = fame::Serialize(subject_fame_key);
-  auto id = envelope::internal::Sha256Of(fame_key);
+  auto id = envelope::Sha256Of(fame_key);
   if (!id) return std::unexpected(id.error());
   cert.public_params_id = *id;
   auto message = SignedMessage(EncodeBody(cert, fame_key));

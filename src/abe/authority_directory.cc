@@ -8,8 +8,8 @@
 #include <utility>
 
 #include "cipherchart/abe/maabe_serialize.h"
+#include "cipherchart/envelope/hash.h"
 #include "src/abe/serialize_internal.h"
-#include "src/envelope/sha256.h"
 
 namespace cipherchart::abe {
 namespace {
@@ -51,7 +51,7 @@ Result<std::vector<std::uint8_t>> StatementBody(const KeyStatement& s) {
 Result<std::vector<std::uint8_t>> StatementSignedMessage(const KeyStatement& s) {
   auto body = StatementBody(s);
   if (!body) return std::unexpected(body.error());
-  auto digest = envelope::internal::Sha256Of(*body);
+  auto digest = envelope::Sha256Of(*body);
   if (!digest) return std::unexpected(digest.error());
   std::vector<std::uint8_t> message(kKeyStatementSignatureLabel.begin(), kKeyStatementSignatureLabel.end());
   PutBytes(message, *digest);

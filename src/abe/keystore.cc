@@ -7,14 +7,16 @@
 
 #include "cipherchart/abe/fame_serialize.h"
 #include "cipherchart/abe/maabe_serialize.h"
-#include "src/abe/atomic_file.h"
+#include "cipherchart/common/atomic_file.h"
+#include "cipherchart/common/byte_reader.h"
+#include "cipherchart/common/bytes.h"
+#include "cipherchart/envelope/hash.h"
 #include "src/abe/keystore_internal.h"
-#include "src/envelope/wire.h"
 
 namespace cipherchart::abe {
 namespace {
 
-using envelope::internal::Reader;
+using Reader = cipherchart::ByteReader;
 
 // Fills a SecretBytes of known size front to back, so a plaintext is never in a std::vector.
 class SecretWriter {
@@ -32,7 +34,7 @@ class SecretWriter {
   }
   void U32(std::uint32_t v) {
     std::uint8_t b[4];
-    envelope::internal::StoreU32(b, v);
+    for (int i = 0; i < 4; ++i) b[i] = static_cast<std::uint8_t>(v >> (24 - 8 * i));
     Bytes(b);
   }
   // The secret, once exactly `size` bytes were written.
@@ -192,12 +194,12 @@ Result<void> SealAuthorityToFile(const std::filesystem::path& path, const Author
                                  const envelope::Argon2Limits& limits, envelope::RandomSource& rng) {
   auto blob = SealAuthority(authority, passphrase, params, limits, rng);
   if (!blob) return std::unexpected(blob.error());
-  return internal::WriteFileAtomically(path, *blob);
+  return WriteFileAtomically(path, *blob);
 }
 
 Result<Authority> OpenAuthorityFile(const std::filesystem::path& path, const SecretBytes& passphrase,
                                     const envelope::Argon2Limits& limits) {
-  auto blob = internal::ReadSmallFile(path, kMaxKeystoreFileSize);
+  auto blob = ReadSmallFile(path, kMaxKeystoreFileSize);
   if (!blob) return std::unexpected(blob.error());
   return OpenAuthority(*blob, passphrase, limits);
 }
@@ -223,12 +225,12 @@ Result<void> SealUserKeyToFile(const std::filesystem::path& path, const UserKey&
                                const envelope::Argon2Limits& limits, envelope::RandomSource& rng) {
   auto blob = SealUserKey(key, passphrase, params, limits, rng);
   if (!blob) return std::unexpected(blob.error());
-  return internal::WriteFileAtomically(path, *blob);
+  return WriteFileAtomically(path, *blob);
 }
 
 Result<UserKey> OpenUserKeyFile(const std::filesystem::path& path, const SecretBytes& passphrase,
                                 const envelope::Argon2Limits& limits) {
-  auto blob = internal::ReadSmallFile(path, kMaxKeystoreFileSize);
+  auto blob = ReadSmallFile(path, kMaxKeystoreFileSize);
   if (!blob) return std::unexpected(blob.error());
   return OpenUserKey(*blob, passphrase, limits);
 }
@@ -258,7 +260,7 @@ Result<std::vector<std::uint8_t>> SealEncoded(const Result<SecretBytes>& secret,
 
 Result<void> WriteBlob(const std::filesystem::path& path, const Result<std::vector<std::uint8_t>>& blob) {
   if (!blob) return std::unexpected(blob.error());
-  return internal::WriteFileAtomically(path, *blob);
+  return WriteFileAtomically(path, *blob);
 }
 
 }  // namespace
@@ -291,7 +293,7 @@ Result<void> SealMultiAuthorityMasterKeyToFile(
 Result<maabe::AuthorityKeyPair> OpenMultiAuthorityMasterKeyFile(const std::filesystem::path& path,
                                                                 const SecretBytes& passphrase,
                                                                 const envelope::Argon2Limits& limits) {
-  auto blob = internal::ReadSmallFile(path, kMaxKeystoreFileSize);
+  auto blob = ReadSmallFile(path, kMaxKeystoreFileSize);
   if (!blob) return std::unexpected(blob.error());
   return OpenMultiAuthorityMasterKey(*blob, passphrase, limits);
 }
@@ -322,7 +324,7 @@ Result<void> SealMultiAuthorityUserKeyToFile(const std::filesystem::path& path, 
 Result<maabe::UserKey> OpenMultiAuthorityUserKeyFile(const std::filesystem::path& path,
                                                      const SecretBytes& passphrase,
                                                      const envelope::Argon2Limits& limits) {
-  auto blob = internal::ReadSmallFile(path, kMaxKeystoreFileSize);
+  auto blob = ReadSmallFile(path, kMaxKeystoreFileSize);
   if (!blob) return std::unexpected(blob.error());
   return OpenMultiAuthorityUserKey(*blob, passphrase, limits);
 }

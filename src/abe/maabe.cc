@@ -15,6 +15,7 @@
 #include "cipherchart/abe/authority.h"
 #include "cipherchart/abe/fame_serialize.h"
 #include "cipherchart/abe/maabe_serialize.h"
+#include "cipherchart/envelope/hash.h"
 #include "cipherchart/pairing/hash_to_curve.h"
 #include "cipherchart/pairing/parallel.h"
 #include "src/abe/hashed_bases.h"
@@ -22,7 +23,6 @@
 #include "src/abe/policy_internal.h"
 #include "src/abe/scheme_internal.h"
 #include "src/abe/serialize_internal.h"
-#include "src/envelope/sha256.h"
 
 namespace cipherchart::abe::maabe {
 namespace internal {
@@ -193,7 +193,7 @@ TransformKeyPair::~TransformKeyPair() { Wipe(b); }
 Result<PublicParamsId> AuthorityId(const AuthorityPublicKey& pk) {
   auto bytes = Serialize(pk);
   if (!bytes) return std::unexpected(bytes.error());
-  return envelope::internal::Sha256Of(*bytes);
+  return envelope::Sha256Of(*bytes);
 }
 
 Result<AuthorityKeyPair> FromMasterKey(const AuthorityMasterKey& msk) {

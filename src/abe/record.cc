@@ -12,8 +12,8 @@
 
 #include "cipherchart/abe/fame_serialize.h"
 #include "cipherchart/abe/maabe_serialize.h"
-#include "src/abe/atomic_file.h"
-#include "src/envelope/sha256.h"
+#include "cipherchart/common/atomic_file.h"
+#include "cipherchart/envelope/hash.h"
 
 namespace cipherchart::abe {
 namespace {
@@ -206,7 +206,7 @@ Result<PublicParamsId> MultiAuthorityParamsId(std::span<const maabe::CiphertextA
     input.insert(input.end(), a.authority_namespace.begin(), a.authority_namespace.end());
     input.insert(input.end(), a.id.begin(), a.id.end());
   }
-  return envelope::internal::Sha256Of(input);
+  return envelope::Sha256Of(input);
 }
 
 Result<std::vector<std::uint8_t>> SealRecordSection(const AuthorityDirectory& directory, std::uint64_t now,
@@ -288,7 +288,7 @@ Result<void> SealRecordSectionFile(const fame::PublicKey& pk, const PublicParams
   auto params =
       EncapsulateForEnvelope(pk, public_params_id, policy, record_id, record_version, segment_size, key);
   if (!params) return std::unexpected(params.error());
-  auto output = internal::AtomicFile::Create(envelope_path);
+  auto output = AtomicFile::Create(envelope_path);
   if (!output) return std::unexpected(output.error());
   auto sealer = envelope::EnvelopeSealer::Create(
       *params, key, author, [&output](std::span<const std::uint8_t> bytes) { return output->Write(bytes); },
@@ -313,7 +313,7 @@ Result<envelope::EnvelopeHeader> OpenRecordSectionFile(const fame::SecretKey& ke
   if (!input) return std::unexpected(input.error());
   // Unverified plaintext goes only to the temporary file, which is deleted unless Finish()
   // succeeds.
-  auto output = internal::AtomicFile::Create(payload_path);
+  auto output = AtomicFile::Create(payload_path);
   if (!output) return std::unexpected(output.error());
   const envelope::EnvelopeExpectation expected{std::string(expected_record_id), expected_version,
                                                expected_author};

@@ -34,6 +34,10 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "wrong_credentials";
     case ErrorCode::kInternal:
       return "internal";
+    case ErrorCode::kConflict:
+      return "conflict";
+    case ErrorCode::kNotFound:
+      return "not_found";
   }
   return "unknown";
 }

@@ -1,10 +1,15 @@
-#include "src/envelope/sha256.h"
+#include "cipherchart/envelope/hash.h"
+#include "src/envelope/openssl_util.h"
 
-namespace cipherchart::envelope::internal {
+namespace cipherchart::envelope {
+
+using internal::ClearOpensslErrors;
+
+void Sha256Hasher::Free::operator()(evp_md_ctx_st* ctx) const { EVP_MD_CTX_free(ctx); }
 
 Result<Sha256Hasher> Sha256Hasher::Create() {
-  const EVP_MD* md = Sha256();
-  MdCtxPtr ctx(EVP_MD_CTX_new());
+  const EVP_MD* md = internal::Sha256();
+  std::unique_ptr<evp_md_ctx_st, Free> ctx(EVP_MD_CTX_new());
   if (md == nullptr || !ctx || EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1) {
     ClearOpensslErrors();
     return Fail(ErrorCode::kInternal, "SHA-256: OpenSSL initialisation failed");
@@ -41,4 +46,4 @@ Result<Sha256Digest> Sha256Of(std::span<const std::uint8_t> bytes) {
   return hasher->Finish();
 }
 
-}  // namespace cipherchart::envelope::internal
+}  // namespace cipherchart::envelope

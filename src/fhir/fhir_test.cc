@@ -482,6 +482,24 @@ TEST(FhirDisplay, Summaries) {
   EXPECT_EQ(Summary(h), "Observation Body Height 176.4 cm");
   EXPECT_EQ(Summary(Example("Observation-blood-pressure.json")),
             "Observation Blood pressure systolic & diastolic 107/60 mmHg");
+  // Systolic first whatever the component order: Synthea lists diastolic first, and
+  // "87.1/105.5" would read as a systolic of 87 (issue: blood pressure the wrong way round).
+  json bp = Example("Observation-blood-pressure.json");
+  std::swap(bp["component"][0], bp["component"][1]);
+  EXPECT_EQ(bp["component"][0]["code"]["coding"][0]["code"], "8462-4");
+  EXPECT_EQ(Summary(bp), "Observation Blood pressure systolic & diastolic 107/60 mmHg");
+  const json synthea_bp = FindResource("Observation", [](const json& r) {
+    return r.contains("component") && r["component"].is_array() && r["component"].size() == 2 &&
+           r.value(json::json_pointer("/component/0/code/coding/0/code"), std::string()) == "8462-4";
+  });
+  const double systolic = synthea_bp["component"][1]["valueQuantity"]["value"].get<double>();
+  const double diastolic = synthea_bp["component"][0]["valueQuantity"]["value"].get<double>();
+  const std::string shown = Summary(synthea_bp);
+  const auto slash = shown.rfind('/');
+  ASSERT_NE(slash, std::string::npos) << shown;
+  const auto space = shown.rfind(' ', slash);
+  EXPECT_NEAR(std::stod(shown.substr(space + 1, slash - space - 1)), systolic, 0.051) << shown;
+  EXPECT_NEAR(std::stod(shown.substr(slash + 1)), diastolic, 0.051) << shown;
   EXPECT_EQ(Summary(Example("Observation-ekg.json")),
             "Observation MDC_ECG_ELEC_POTL 3 channel(s) of sampled data");
 

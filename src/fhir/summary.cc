@@ -87,6 +87,39 @@ std::string ValueText(const Json& o) {
   return {};
 }
 
+// The LOINC code of a component ("" if none is coded with http://loinc.org).
+std::string_view LoincCode(const Json& component) {
+  std::string_view code;
+  internal::ForEachCoding(Member(component, "code"), [&](const Json& coding) {
+    if (code.empty() && StringMember(coding, "system") == "http://loinc.org")
+      code = StringMember(coding, "code");
+  });
+  return code;
+}
+
+// Components in the order a clinician reads them: a blood pressure is "systolic/diastolic"
+// (LOINC 8480-6, then 8462-4) whatever order the resource lists them in (Synthea puts
+// diastolic first); every other component keeps its place after those two.
+std::vector<const Json*> DisplayOrder(const Json& components) {
+  constexpr std::string_view kSystolic = "8480-6", kDiastolic = "8462-4";
+  std::vector<const Json*> first, rest;
+  const Json* systolic = nullptr;
+  const Json* diastolic = nullptr;
+  for (const Json& c : components) {
+    const std::string_view code = LoincCode(c);
+    if (code == kSystolic && systolic == nullptr)
+      systolic = &c;
+    else if (code == kDiastolic && diastolic == nullptr)
+      diastolic = &c;
+    else
+      rest.push_back(&c);
+  }
+  if (systolic != nullptr) first.push_back(systolic);
+  if (diastolic != nullptr) first.push_back(diastolic);
+  first.insert(first.end(), rest.begin(), rest.end());
+  return first;
+}
+
 std::string ComponentsText(const Json& components) {
   if (!components.is_array() || components.empty()) return {};
   // All quantities in one unit: "120/80 mm[Hg]".
@@ -109,9 +142,9 @@ std::string ComponentsText(const Json& components) {
   if (sampled == components.size()) return std::to_string(sampled) + " channel(s) of sampled data";
   if (same_unit) {
     std::string out;
-    for (const Json& c : components) {
+    for (const Json* c : DisplayOrder(components)) {
       if (!out.empty()) out += '/';
-      out += QuantityText(*Member(c, "valueQuantity"), false);
+      out += QuantityText(*Member(*c, "valueQuantity"), false);
     }
     if (!unit.empty()) out += " " + unit;
     return out;

@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "cipherchart/common/secret.h"
+#include "src/server/api_error.h"
 #include "src/server/ids.h"
 #include "src/server/request_head.h"
 #include "src/server/service.h"
@@ -62,16 +63,6 @@ asio::awaitable<void> LingeringClose(beast::tcp_stream& s, bool skip) {
     }
   }
   s.socket().close(ec);
-}
-
-Result<envelope::Ed25519SigningKey> LoadAuditKey(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Fail(ErrorCode::kInvalidArgument, "audit key: cannot read " + path);
-  SecretBytes seed(envelope::kEd25519SeedSize);
-  in.read(reinterpret_cast<char*>(seed.data()), static_cast<std::streamsize>(seed.size()));
-  if (in.gcount() != static_cast<std::streamsize>(seed.size()) || in.get() != std::char_traits<char>::eof())
-    return Fail(ErrorCode::kInvalidEncoding, "audit key: " + path + " must hold exactly 32 bytes");
-  return envelope::Ed25519SigningKey::FromSeed(seed);
 }
 
 // A deadline for a read that must be answered (408) rather than cut off: Beast's stream
@@ -203,9 +194,23 @@ struct HttpServer::Impl {
   template <class Stream>
   asio::awaitable<void> WriteError(Stream& stream, int status, std::string_view code,
                                    std::string_view message);
+  template <class Stream>
+  asio::awaitable<void> WriteError(Stream& stream, ApiError error) {
+    co_await WriteError(stream, error.status, error.code, error.message);
+  }
   void LogRequest(const std::string& method, const HttpReply& reply, double seconds);
   void BeginShutdown();
 };
+
+Result<envelope::Ed25519SigningKey> LoadAuditKey(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Fail(ErrorCode::kInvalidArgument, "audit key: cannot read " + path);
+  SecretBytes seed(envelope::kEd25519SeedSize);
+  in.read(reinterpret_cast<char*>(seed.data()), static_cast<std::streamsize>(seed.size()));
+  if (in.gcount() != static_cast<std::streamsize>(seed.size()) || in.get() != std::char_traits<char>::eof())
+    return Fail(ErrorCode::kInvalidEncoding, "audit key: " + path + " must hold exactly 32 bytes");
+  return envelope::Ed25519SigningKey::FromSeed(seed);
+}
 
 Result<void> EnsureAuditKey(const std::string& path) {
   namespace fs = std::filesystem;
@@ -346,13 +351,13 @@ asio::awaitable<bool> HttpServer::Impl::WriteReply(Stream& stream, HttpReply& re
       // One chunk at most: read it whole and send it in one write.
       auto chunk_r = store->ReadBlobChunk(reply.blob_id, 0);
       if (!chunk_r) {
-        co_await WriteError(stream, 500, "internal", "internal error");
+        co_await WriteError(stream, InternalError());
         co_return false;
       }
       const auto& chunk = *chunk_r;
       const std::int64_t have = chunk.has_value() ? static_cast<std::int64_t>(chunk->size()) : 0;
       if (have != reply.blob_size) {
-        co_await WriteError(stream, 500, "internal", "internal error");
+        co_await WriteError(stream, InternalError());
         co_return false;
       }
       if (chunk.has_value()) res.body().assign(chunk->begin(), chunk->end());

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cipherchart/common/error.h"
+#include "cipherchart/envelope/signature.h"
 #include "src/server/config.h"
 
 namespace cipherchart::server {
@@ -31,7 +32,9 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
-// Loads the audit signing key from `path`, or creates one (mode 0600) if the file is missing.
+// Creates the audit signing key at `path` (mode 0600) if the file is missing.
 Result<void> EnsureAuditKey(const std::string& path);
+// The audit signing key at `path`: exactly 32 bytes (an Ed25519 seed), else kInvalidEncoding.
+Result<envelope::Ed25519SigningKey> LoadAuditKey(const std::string& path);
 
 }  // namespace cipherchart::server

@@ -1,5 +1,5 @@
-// Identifiers and text encodings the server hands out or accepts: user ids, package ids,
-// patient pseudonyms (human-friendly, with a check character), hex and base64url.
+// Text encodings the server hands out or accepts (hex, base64url), its clock, and the id
+// grammars of the protocol module.
 #pragma once
 
 #include <array>
@@ -12,6 +12,7 @@
 
 #include "cipherchart/common/error.h"
 #include "cipherchart/common/hex.h"
+#include "cipherchart/protocol/ids.h"
 
 namespace cipherchart::server {
 
@@ -23,23 +24,14 @@ using cipherchart::ToHex;
 std::string Base64UrlEncode(std::span<const std::uint8_t> bytes);
 std::optional<std::vector<std::uint8_t>> Base64UrlDecode(std::string_view text);
 
-// "u" + 26 Crockford base32 characters (130 random bits, lowercase): user ids.
-Result<std::string> NewUserId();
-// "k" + 26 characters: key package ids.
-Result<std::string> NewPackageId();
-
-// A patient pseudonym: 80 random bits as 16 Crockford base32 characters in four groups of four,
-// then a check character (the value mod 37, Crockford's check alphabet), e.g.
-// "PKV7-2M9Q-XR4T-0HBD-Y". It carries no identity.
-Result<std::string> NewPatientId();
-// True for a well-formed pseudonym whose check character matches (upper case, with dashes).
-bool IsValidPatientId(std::string_view id);
-
-// Record ids: 1..64 characters of [A-Za-z0-9._-], not "." or "..".
-bool IsValidRecordId(std::string_view id);
-// User and package ids as NewUserId / NewPackageId make them.
-bool IsValidUserId(std::string_view id);
-bool IsValidPackageId(std::string_view id);
+// The id grammars are the protocol's (cipherchart/protocol/ids.h), shared with the clients.
+using protocol::IsValidPackageId;
+using protocol::IsValidPatientId;
+using protocol::IsValidRecordId;
+using protocol::IsValidUserId;
+using protocol::NewPackageId;
+using protocol::NewPatientId;
+using protocol::NewUserId;
 
 std::int64_t NowMillis();
 std::int64_t NowSeconds();

@@ -5,6 +5,7 @@
 #include <boost/beast/http.hpp>
 #include <string>
 
+#include "cipherchart/protocol/api.h"
 #include "src/server/service.h"
 
 namespace cipherchart::server {
@@ -18,8 +19,8 @@ inline HttpRequest RequestFromHead(
   req.target = std::string(head.target());
   req.content_type = std::string(head[http::field::content_type]);
   req.authorization = std::string(head[http::field::authorization]);
-  req.section = std::string(head["X-CipherChart-Section"]);
-  req.policy = std::string(head["X-CipherChart-Policy"]);
+  req.section = std::string(head[protocol::header::kSection]);
+  req.policy = std::string(head[protocol::header::kPolicy]);
   if (auto len = parser.content_length()) req.content_length = *len;
   req.has_body = !parser.is_done();
   return req;

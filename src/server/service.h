@@ -3,21 +3,25 @@
 // target drives the same entry point from parsed bytes without sockets.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
-#include <map>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "cipherchart/protocol/api.h"
 #include "cipherchart/server/store.h"
+#include "src/server/api_error.h"
 #include "src/server/config.h"
 #include "src/server/metrics.h"
 #include "src/server/writer.h"
@@ -55,8 +59,11 @@ struct HttpReply {
   // A stored blob to stream after the headers (downloads); `body` is then unused.
   std::string blob_id;
   std::int64_t blob_size = 0;
-  std::string route = "unmatched";  // for metrics: a route pattern, never a concrete id
+  // For metrics and the request log: a route pattern, never a concrete id.
+  std::string route{protocol::route::kUnmatched};
 };
+
+struct Target;
 
 class Service {
  public:
@@ -69,68 +76,98 @@ class Service {
   void BeginDrain() { draining_ = true; }
 
  private:
-  struct Principal;
-  struct Route;
-  asio::awaitable<HttpReply> Dispatch(const HttpRequest& req, BodySource& body, Route& route);
+  struct Principal;  // the authenticated caller (handler.h)
+  struct Call;       // one matched request as its handler sees it (handler.h)
 
+  // The route table (routes.cc). Each row declares a method, a path pattern from
+  // protocol::route (also the route's label in /metrics and the request log), what the caller
+  // needs before the handler runs, and the handler. The first row whose pattern matches the
+  // path decides the route; the rows of that pattern decide the method (405 with an Allow
+  // header for any other). Rows of one pattern share their guard.
+  enum class Guard {
+    kNone,      // anyone: health, metrics, server info, registration, login, the tree head
+    kSession,   // a valid session, whatever the account's approval state
+    kApproved,  // a session of an approved account (403 not_approved otherwise)
+  };
+  using Handler = asio::awaitable<HttpReply> (Service::*)(const Call&);
+  struct Route {
+    std::string_view method;
+    std::string_view pattern;
+    Guard guard;
+    Handler handler;
+  };
+  static std::span<const Route> Routes();
+
+  asio::awaitable<HttpReply> Dispatch(const HttpRequest& req, BodySource& body, const Target& target,
+                                      std::string& label);
+  asio::awaitable<HttpReply> Invoke(const Route& matched, const Call& call, std::string& label);
+
+  // Runs `request` on the writer; completes once its batch is durable (or failed).
   asio::awaitable<Result<void>> Commit(AuditedWriter::Request request);
+  // Queues an audit entry without waiting for it (refusals: the reply does not wait).
   void LogDetached(AuditEntry entry);
 
-  asio::awaitable<Result<std::string>> ReadJsonBody(const HttpRequest& req, BodySource& body,
-                                                    HttpReply& fail);
-  // An application/octet-stream body of at most `limit` bytes, in memory (small bodies only).
-  asio::awaitable<Result<std::vector<std::uint8_t>>> ReadBinaryBody(const HttpRequest& req, BodySource& body,
-                                                                    std::int64_t limit, HttpReply& fail);
-  Result<std::optional<Principal>> Authenticate(const HttpRequest& req, HttpReply& fail);
+  // The caller named by the request's bearer token (401 if there is none or it is not valid).
+  ApiResult<Principal> Authenticate(const HttpRequest& req);
+  // Accounts and sessions are cached for config.account_cache_ms.
   Result<std::optional<Account>> CachedAccount(const std::string& user_id);
   void ForgetAccount(const std::string& user_id);
+  void ForgetSession(const std::array<std::uint8_t, 32>& token_hash);
 
-  asio::awaitable<HttpReply> Register(const HttpRequest& req, BodySource& body);
-  asio::awaitable<HttpReply> NewChallenge(const HttpRequest& req, BodySource& body);
-  asio::awaitable<HttpReply> Login(const HttpRequest& req, BodySource& body);
-  asio::awaitable<HttpReply> Logout(const HttpRequest& req, const Principal& who);
-  HttpReply Me(const Principal& who);
-  HttpReply LookupAccount(const Route& route);
-  HttpReply Directory();
-  asio::awaitable<HttpReply> PublishDirectoryEntry(const HttpRequest& req, BodySource& body,
-                                                   const Route& route, const Principal& who);
-  asio::awaitable<HttpReply> ListRegistrations(const Route& route, const Principal& who);
-  asio::awaitable<HttpReply> Decide(const HttpRequest& req, BodySource& body, const Route& route,
-                                    const Principal& who, bool approve);
-  asio::awaitable<HttpReply> PostKeyPackage(const HttpRequest& req, BodySource& body, const Route& route,
-                                            const Principal& who);
-  asio::awaitable<HttpReply> ListKeyPackages(const Principal& who);
-  asio::awaitable<HttpReply> FetchKeyPackage(const Route& route, const Principal& who);
-  asio::awaitable<HttpReply> CreatePatient(const HttpRequest& req, BodySource& body, const Principal& who);
-  asio::awaitable<HttpReply> Enrol(const HttpRequest& req, BodySource& body, const Route& route,
-                                   const Principal& who);
-  asio::awaitable<HttpReply> ListRecords(const Route& route, const Principal& who);
-  asio::awaitable<HttpReply> PutRecord(const HttpRequest& req, BodySource& body, const Route& route,
-                                       const Principal& who);
-  asio::awaitable<HttpReply> FetchRecord(const Route& route, const Principal& who);
-  asio::awaitable<HttpReply> DeleteRecord(const Route& route, const Principal& who);
-  asio::awaitable<HttpReply> PatientAudit(const Route& route, const Principal& who);
-  HttpReply AuditHead();
-  HttpReply Inclusion(const Route& route);
-  HttpReply Consistency(const Route& route);
-  HttpReply AuditEntries(const Route& route, const Principal& who);
-  HttpReply Health();
+  // Operational routes (service.cc).
+  asio::awaitable<HttpReply> Health(const Call& call);
+  asio::awaitable<HttpReply> MetricsText(const Call& call);
+  asio::awaitable<HttpReply> ServerInfo(const Call& call);
+  // Accounts and registrations (accounts.cc).
+  asio::awaitable<HttpReply> Register(const Call& call);
+  asio::awaitable<HttpReply> Me(const Call& call);
+  asio::awaitable<HttpReply> LookupAccount(const Call& call);
+  asio::awaitable<HttpReply> ListRegistrations(const Call& call);
+  asio::awaitable<HttpReply> ApproveRegistration(const Call& call);
+  asio::awaitable<HttpReply> RejectRegistration(const Call& call);
+  asio::awaitable<HttpReply> Decide(const Call& call, bool approve);
+  // Challenge-response login and logout (auth.cc).
+  asio::awaitable<HttpReply> NewChallenge(const Call& call);
+  asio::awaitable<HttpReply> Login(const Call& call);
+  asio::awaitable<HttpReply> Logout(const Call& call);
+  // The authority directory (directory.cc).
+  asio::awaitable<HttpReply> Directory(const Call& call);
+  asio::awaitable<HttpReply> PublishDirectoryEntry(const Call& call);
+  // The key mailbox (keys.cc).
+  asio::awaitable<HttpReply> PostKeyPackage(const Call& call);
+  asio::awaitable<HttpReply> ListKeyPackages(const Call& call);
+  asio::awaitable<HttpReply> FetchKeyPackage(const Call& call);
+  // Patients (patients.cc).
+  asio::awaitable<HttpReply> CreatePatient(const Call& call);
+  asio::awaitable<HttpReply> Enrol(const Call& call);
+  asio::awaitable<HttpReply> PatientAudit(const Call& call);
+  // Records (records.cc).
+  asio::awaitable<HttpReply> ListRecords(const Call& call);
+  asio::awaitable<HttpReply> PutRecord(const Call& call);
+  asio::awaitable<HttpReply> FetchRecord(const Call& call);
+  asio::awaitable<HttpReply> DeleteRecord(const Call& call);
+  // The audit log (audit.cc).
+  asio::awaitable<HttpReply> AuditHead(const Call& call);
+  asio::awaitable<HttpReply> Inclusion(const Call& call);
+  asio::awaitable<HttpReply> Consistency(const Call& call);
+  asio::awaitable<HttpReply> AuditEntries(const Call& call);
 
   // Streams `body` into a new blob (1 MiB chunks, each committed through the writer), calling
-  // `finish` in the same transaction as the last chunk. Returns the size and SHA-256.
+  // `finish` in the same transaction as the last chunk, which also logs `audit` (bodies.cc).
   struct Streamed {
     std::string blob_id;
     std::int64_t size = 0;
     std::array<std::uint8_t, 32> sha256{};
   };
-  asio::awaitable<HttpReply> StreamToBlob(const HttpRequest& req, BodySource& body, std::int64_t limit,
-                                          std::function<Result<void>(WriteTx&, const Streamed&)> finish,
-                                          std::vector<AuditEntry> audit, Streamed& out);
+  asio::awaitable<ApiResult<Streamed>> StreamToBlob(
+      const HttpRequest& req, BodySource& body, std::int64_t limit,
+      std::function<Result<void>(WriteTx&, const Streamed&)> finish, std::vector<AuditEntry> audit);
 
-  // The patient and whether `who` may read (or append to) their records.
-  enum class Access { kRead, kAppend, kOwner };
-  Result<Patient> AuthorisePatient(const std::string& patient_id, const Principal& who, Access access,
-                                   const char* action, const std::string& target, HttpReply& fail);
+  // The patient, if `who` may read (or append to, or act as the owner of) their records; the
+  // refusal is logged as `action` on `target` (patients.cc).
+  enum class PatientAccess { kRead, kAppend, kOwner };
+  ApiResult<Patient> AuthorisePatient(const std::string& patient_id, const Principal& who,
+                                      PatientAccess access, const char* action, const std::string& target);
 
   const ServerConfig& config_;
   Store& store_;

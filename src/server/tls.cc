@@ -2,14 +2,17 @@
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
 
+#include <array>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+
+#include "cipherchart/common/random.h"
 
 namespace cipherchart::server {
 namespace {
@@ -52,11 +55,11 @@ Result<void> EnsureCertificate(const std::string& cert_path, const std::string& 
   std::unique_ptr<X509, X509Free> cert(X509_new());
   if (!cert) return Fail(ErrorCode::kInternal, "TLS: X509_new failed");
   X509_set_version(cert.get(), 2);
-  unsigned char serial[16];
-  if (RAND_bytes(serial, sizeof serial) != 1)
-    return Fail(ErrorCode::kRandomnessFailure, "TLS: RAND_bytes failed");
+  std::array<std::uint8_t, 16> serial{};
+  if (auto ok = FillRandom(serial); !ok)
+    return Fail(ok.error().code(), "TLS: serial number: " + ok.error().message());
   serial[0] &= 0x7f;  // a positive serial
-  BIGNUM* bn = BN_bin2bn(serial, sizeof serial, nullptr);
+  BIGNUM* bn = BN_bin2bn(serial.data(), static_cast<int>(serial.size()), nullptr);
   BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get()));
   BN_free(bn);
   X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);

@@ -247,6 +247,14 @@ def main():
         assert sections(view_pt, "opened") >= imported_sections | {"prescriptions"}
         assert prescription["id"] in {r.get("id") for r in view_pt["resources"]}
         assert by_type(view_pt["resources"], "Patient"), "the patient reads the demographics"
+        # Originals only: the researchers' de-identified copies are not listed beside them (a
+        # 206-resource bundle showed 372), unless asked for.
+        assert "research" not in {e["section"] for e in view_pt["entries"]}, view_pt["entries"]
+        ids = [(r["resourceType"], r.get("id")) for r in view_pt["resources"]]
+        assert len(ids) == len(set(ids)), "each resource once in the patient's view"
+        view_all = c.run("patient", "view", "--include-research", home="patient", want_json=True)
+        assert sections(view_all, "opened") == sections(view_pt, "opened") | {"research"}
+        assert len(view_all["resources"]) > len(view_pt["resources"])
         log = c.run("patient", "log", home="patient", want_json=True)
         assert log["verified"] == len(log["entries"]) > 0, log
         users = {e["entry"].get("actor") for e in log["entries"]}

@@ -30,6 +30,8 @@ enum class ErrorCode {
   kPermissionDenied,   // the server or an access policy refused the caller
   kWrongCredentials,   // a sealed secret did not open: wrong passphrase or second factor
   kInternal,           // an invariant broke; a bug
+  kConflict,           // a write that breaks a uniqueness or versioning rule (the thing exists)
+  kNotFound,           // the named thing does not exist (or the caller may not know it does)
 };
 
 // Stable lower-case name of a code, for logs and JSON ("not_on_curve").

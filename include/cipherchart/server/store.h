@@ -15,7 +15,7 @@
 // to readers before that.
 //
 // Errors. Every method returns Result. Codes used: kInvalidArgument (a value outside the
-// documented domain), kContextMismatch (a uniqueness or state precondition failed: the row
+// documented domain), kConflict (a uniqueness or state precondition failed: the row
 // exists, the registration is not pending, the version is not next), kUnsupported, and
 // kInternal (the database failed; the message names the statement, never a bound value).
 #pragma once
@@ -28,14 +28,15 @@
 #include <vector>
 
 #include "cipherchart/common/error.h"
+#include "cipherchart/protocol/api.h"
 
 namespace cipherchart::server {
 
-enum class Role : int { kPatient = 0, kPractitioner = 1, kAuthorityAdmin = 2, kServerAdmin = 3 };
+using Role = protocol::Role;  // stored as its number
 
 // Patients need no approval (kApproved at registration); practitioners and authority admins
 // start kPending; a server admin is created approved by `cipherchart server add-admin`.
-enum class ApprovalState : int { kPending = 0, kApproved = 1, kRejected = 2 };
+using ApprovalState = protocol::ApprovalState;  // stored as its number
 
 struct Account {
   std::string user_id;  // server-assigned, "u" + 26 base32 characters
@@ -149,9 +150,9 @@ class WriteTx {
   virtual Result<void> ReleaseSavepoint() = 0;
   virtual Result<void> RollbackToSavepoint() = 0;
 
-  // kContextMismatch if the user_id or the identity key is taken.
+  // kConflict if the user_id or the identity key is taken.
   virtual Result<void> InsertAccount(const Account& account) = 0;
-  // Moves a kPending account to `state` (kApproved or kRejected); kContextMismatch if the
+  // Moves a kPending account to `state` (kApproved or kRejected); kConflict if the
   // account is not pending, kInvalidArgument if it does not exist.
   virtual Result<void> DecideRegistration(const std::string& user_id, ApprovalState state,
                                           const std::string& reason, const std::string& decided_by,
@@ -166,7 +167,7 @@ class WriteTx {
   // Removes expired challenges and sessions.
   virtual Result<void> DeleteExpired(std::int64_t now_seconds) = 0;
 
-  // kContextMismatch if the patient_id exists.
+  // kConflict if the patient_id exists.
   virtual Result<void> InsertPatient(const Patient& patient) = 0;
   // Binds the owner if the code hash matches and was not used: returns false (and changes
   // nothing) otherwise.
@@ -182,14 +183,14 @@ class WriteTx {
   virtual Result<std::int64_t> DeleteOrphanBlobs(std::int64_t before_ms) = 0;
 
   // Inserts version `meta.version`, which must be 1 + the latest version of (patient_id,
-  // record_id) (1 for a new record): kContextMismatch otherwise. Never updates a row.
+  // record_id) (1 for a new record): kConflict otherwise. Never updates a row.
   virtual Result<void> InsertRecordVersion(const RecordMeta& meta) = 0;
 
   virtual Result<void> InsertKeyPackage(const KeyPackage& package) = 0;
 
   // Stores `entry` for its namespace: inserts it (true) if the namespace is new, or replaces the
   // stored entry, publisher and time (false) if `entry.organisation` owns the namespace. The
-  // owner never changes. kContextMismatch, changing nothing, if another organisation owns the
+  // owner never changes. kConflict, changing nothing, if another organisation owns the
   // namespace, or if it is new and `max_entries` namespaces are already stored.
   virtual Result<bool> PutDirectoryEntry(const DirectoryEntryRow& entry, std::int64_t max_entries) = 0;
 

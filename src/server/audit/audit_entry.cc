@@ -9,7 +9,7 @@
 #include <string_view>
 #include <utility>
 
-#include "src/envelope/wire.h"
+#include "cipherchart/common/bytes.h"
 
 namespace cipherchart::server {
 namespace {
@@ -107,7 +107,7 @@ Result<std::vector<std::uint8_t>> EncodeAuditEntry(const AuditEntry& entry) {
   Json json = Json::object();
   for (const auto& [key, field] : kStringFields) {
     const std::string& value = entry.*field;
-    if (!envelope::internal::IsValidUtf8(envelope::internal::AsBytes(value))) {
+    if (!IsValidUtf8(AsBytes(value))) {
       return Fail(ErrorCode::kInvalidArgument,
                   "audit entry: field " + Quoted(key) + " is not well-formed UTF-8");
     }

@@ -2,33 +2,46 @@
 // check: see merkle.h and docs/formats.md.
 #include "cipherchart/server/merkle.h"
 
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <bit>
 #include <initializer_list>
 #include <limits>
+#include <memory>
 #include <numeric>
 #include <string>
 #include <utility>
 
+#include "cipherchart/common/bytes.h"
 #include "cipherchart/server/audit_entry.h"
-#include "src/envelope/openssl_util.h"
-#include "src/envelope/wire.h"
 
 namespace cipherchart::server {
 namespace {
-
-using envelope::internal::PutBytes;
-using envelope::internal::PutU64;
 
 constexpr std::uint8_t kLeafPrefix = 0x00;
 constexpr std::uint8_t kNodePrefix = 0x01;
 constexpr std::uint64_t kMaxStoredSize = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
 
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+};
+
+// SHA-256, fetched from the default provider once per process: EVP_MD_fetch takes a lock and
+// searches the provider tables, which would dominate a hash of a few dozen bytes. Null only if
+// the provider lacks the algorithm.
+const EVP_MD* Sha256() {
+  static const EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
 // SHA-256 of the concatenation of `parts`. The context is this thread's, reused: a tree of n
 // leaves takes about 2n hashes, and allocating an EVP_MD_CTX for each would dominate them.
+// (envelope::Sha256Hasher allocates one per hash, hence this fast path over OpenSSL directly.)
 Result<Hash> Sha256Parts(std::initializer_list<std::span<const std::uint8_t>> parts) {
-  thread_local const envelope::internal::MdCtxPtr ctx(EVP_MD_CTX_new());
-  const EVP_MD* md = envelope::internal::Sha256();
+  thread_local const std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  const EVP_MD* md = Sha256();
   bool ok = ctx && md != nullptr && EVP_DigestInit_ex(ctx.get(), md, nullptr) == 1;
   for (const auto part : parts) {
     ok = ok && (part.empty() || EVP_DigestUpdate(ctx.get(), part.data(), part.size()) == 1);
@@ -37,7 +50,7 @@ Result<Hash> Sha256Parts(std::initializer_list<std::span<const std::uint8_t>> pa
   unsigned int len = 0;
   ok = ok && EVP_DigestFinal_ex(ctx.get(), out.data(), &len) == 1 && len == out.size();
   if (!ok) {
-    envelope::internal::ClearOpensslErrors();
+    ERR_clear_error();  // the failure is reported here; it must not confuse a later caller
     return Fail(ErrorCode::kInternal, "Merkle tree: SHA-256 failed in OpenSSL");
   }
   return out;

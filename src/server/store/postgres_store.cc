@@ -286,7 +286,7 @@ class PgConnection final : public Connection {
         std::string(name) + ": " + (primary != nullptr ? primary : Trimmed(PQerrorMessage(conn_)));
     if (state != nullptr) message += " (SQLSTATE " + std::string(state) + ")";
     const bool integrity = state != nullptr && std::strncmp(state, "23", 2) == 0;
-    return Error(integrity ? ErrorCode::kContextMismatch : ErrorCode::kInternal, std::move(message));
+    return Error(integrity ? ErrorCode::kConflict : ErrorCode::kInternal, std::move(message));
   }
 
   PGconn* conn_;

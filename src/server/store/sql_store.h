@@ -62,7 +62,7 @@ class Connection {
   virtual ~Connection() = default;
   // Runs `sql` (prepared once per connection), calling `on_row` (if set) for each result row.
   // Returns how many rows an INSERT, UPDATE or DELETE changed. A uniqueness, foreign-key or
-  // check violation is kContextMismatch; every other failure kInternal.
+  // check violation is kConflict; every other failure kInternal.
   virtual Result<std::int64_t> Run(const Sql& sql, std::initializer_list<Param> params,
                                    const RowFn& on_row) = 0;
   // Parameterless SQL (savepoints, DDL); `name` is for error messages.

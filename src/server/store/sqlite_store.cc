@@ -307,8 +307,7 @@ class SqliteConnection final : public Connection {
   // sqlite3_errmsg names the constraint ("UNIQUE constraint failed: accounts.user_id"), never
   // a bound value.
   Error DbError(std::string_view name, int rc) const {
-    const ErrorCode code =
-        (rc & 0xff) == SQLITE_CONSTRAINT ? ErrorCode::kContextMismatch : ErrorCode::kInternal;
+    const ErrorCode code = (rc & 0xff) == SQLITE_CONSTRAINT ? ErrorCode::kConflict : ErrorCode::kInternal;
     return Error(
         code, std::string(name) + ": " + sqlite3_errmsg(db_) + " (sqlite error " + std::to_string(rc) + ")");
   }

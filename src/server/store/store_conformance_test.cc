@@ -289,16 +289,16 @@ TEST_P(StoreTest, AccountsRoundTripAndList) {
   ExpectSameAccount(all[0], admin);
 }
 
-TEST_P(StoreTest, AccountConflictsAreContextMismatchAndLeaveTheTransactionUsable) {
+TEST_P(StoreTest, AccountConflictsAreConflictsAndLeaveTheTransactionUsable) {
   InTx([&](WriteTx& tx) { ASSERT_OK(tx.InsertAccount(MakeAccount("u-1", 1))); });
   InTx([&](WriteTx& tx) {
     auto same_id = tx.InsertAccount(MakeAccount("u-1", 2));
     ASSERT_FALSE(same_id.has_value());
-    EXPECT_EQ(same_id.error().code(), ErrorCode::kContextMismatch);
+    EXPECT_EQ(same_id.error().code(), ErrorCode::kConflict);
     EXPECT_NE(same_id.error().message().find("user_id"), std::string::npos) << same_id.error().message();
     auto same_key = tx.InsertAccount(MakeAccount("u-2", 1));
     ASSERT_FALSE(same_key.has_value());
-    EXPECT_EQ(same_key.error().code(), ErrorCode::kContextMismatch);
+    EXPECT_EQ(same_key.error().code(), ErrorCode::kConflict);
     EXPECT_NE(same_key.error().message().find("identity key"), std::string::npos)
         << same_key.error().message();
     // No savepoint: the conflicts must not have aborted the transaction.
@@ -327,7 +327,7 @@ TEST_P(StoreTest, DecideRegistrationOnlyFromPending) {
     ASSERT_OK(tx.DecideRegistration("u-p", ApprovalState::kApproved, "checked licence", "u-admin", 5000));
     ASSERT_OK(tx.DecideRegistration("u-q", ApprovalState::kRejected, "unknown", "u-admin", 6000));
     EXPECT_ERROR_CODE(tx.DecideRegistration("u-p", ApprovalState::kRejected, "again", "u-admin", 7000),
-                      ErrorCode::kContextMismatch);
+                      ErrorCode::kConflict);
     EXPECT_ERROR_CODE(tx.DecideRegistration("u-none", ApprovalState::kApproved, "", "u-admin", 7000),
                       ErrorCode::kInvalidArgument);
     EXPECT_ERROR_CODE(tx.DecideRegistration("u-q", ApprovalState::kPending, "", "u-admin", 7000),
@@ -347,7 +347,7 @@ TEST_P(StoreTest, ChallengesAreSingleUse) {
   Challenge c{Filled<32>(9), "u-1", 1000};
   InTx([&](WriteTx& tx) {
     ASSERT_OK(tx.InsertChallenge(c));
-    EXPECT_ERROR_CODE(tx.InsertChallenge(c), ErrorCode::kContextMismatch);
+    EXPECT_ERROR_CODE(tx.InsertChallenge(c), ErrorCode::kConflict);
   });
   InTx([&](WriteTx& tx) {
     ASSERT_SOME_AND_ASSIGN(auto got, tx.ConsumeChallenge(c.nonce));
@@ -413,7 +413,7 @@ TEST_P(StoreTest, SessionsAndExpiry) {
   InTx([&](WriteTx& tx) {
     ASSERT_OK(tx.InsertSession(s1));
     ASSERT_OK(tx.InsertSession(s2));
-    EXPECT_ERROR_CODE(tx.InsertSession(s1), ErrorCode::kContextMismatch);
+    EXPECT_ERROR_CODE(tx.InsertSession(s1), ErrorCode::kConflict);
     ASSERT_OK(tx.InsertChallenge({Filled<32>(3), "u-1", 100}));
     ASSERT_OK(tx.InsertChallenge({Filled<32>(4), "u-1", 300}));
   });
@@ -445,7 +445,7 @@ TEST_P(StoreTest, SessionsAndExpiry) {
 TEST_P(StoreTest, PatientsAndEnrolment) {
   InTx([&](WriteTx& tx) {
     ASSERT_OK(tx.InsertPatient(MakePatient("p-1", 1)));
-    EXPECT_ERROR_CODE(tx.InsertPatient(MakePatient("p-1", 2)), ErrorCode::kContextMismatch);
+    EXPECT_ERROR_CODE(tx.InsertPatient(MakePatient("p-1", 2)), ErrorCode::kConflict);
   });
   ASSERT_SOME_AND_ASSIGN(auto before, store_->GetPatient("p-1"));
   EXPECT_EQ(before.owner_user_id, "");
@@ -476,25 +476,25 @@ TEST_P(StoreTest, RecordVersionsFollowTheVersionRule) {
   const std::string b2 = PutBlob({4, 5, 6});
   const std::string b3 = PutBlob({7, 8, 9});
   InTx([&](WriteTx& tx) {
-    EXPECT_ERROR_CODE(tx.InsertRecordVersion(MakeRecord("p-1", "r-1", 2, b1)), ErrorCode::kContextMismatch);
+    EXPECT_ERROR_CODE(tx.InsertRecordVersion(MakeRecord("p-1", "r-1", 2, b1)), ErrorCode::kConflict);
     ASSERT_OK(tx.InsertRecordVersion(MakeRecord("p-1", "r-1", 1, b1)));
-    EXPECT_ERROR_CODE(tx.InsertRecordVersion(MakeRecord("p-1", "r-1", 1, b2)), ErrorCode::kContextMismatch);
-    EXPECT_ERROR_CODE(tx.InsertRecordVersion(MakeRecord("p-1", "r-1", 3, b2)), ErrorCode::kContextMismatch);
+    EXPECT_ERROR_CODE(tx.InsertRecordVersion(MakeRecord("p-1", "r-1", 1, b2)), ErrorCode::kConflict);
+    EXPECT_ERROR_CODE(tx.InsertRecordVersion(MakeRecord("p-1", "r-1", 3, b2)), ErrorCode::kConflict);
     ASSERT_OK(tx.InsertRecordVersion(MakeRecord("p-1", "r-1", 2, b2)));
     ASSERT_OK(tx.InsertRecordVersion(MakeRecord("p-1", "r-0", 1, b3)));
     ASSERT_OK(tx.InsertRecordVersion(MakeRecord("p-2", "r-1", 1, b3)));
   });
   InTx([&](WriteTx& tx) {
-    EXPECT_ERROR_CODE(tx.InsertRecordVersion(MakeRecord("p-1", "r-1", 2, b3)), ErrorCode::kContextMismatch);
+    EXPECT_ERROR_CODE(tx.InsertRecordVersion(MakeRecord("p-1", "r-1", 2, b3)), ErrorCode::kConflict);
     RecordMeta tombstone = MakeRecord("p-1", "r-1", 3, "");
     tombstone.tombstone = true;
     tombstone.size = 0;
     ASSERT_OK(tx.InsertRecordVersion(tombstone));
     // Deleted stays deleted: neither a new version nor a second tombstone follows a tombstone.
-    EXPECT_ERROR_CODE(tx.InsertRecordVersion(MakeRecord("p-1", "r-1", 4, b3)), ErrorCode::kContextMismatch);
+    EXPECT_ERROR_CODE(tx.InsertRecordVersion(MakeRecord("p-1", "r-1", 4, b3)), ErrorCode::kConflict);
     RecordMeta again = tombstone;
     again.version = 4;
-    EXPECT_ERROR_CODE(tx.InsertRecordVersion(again), ErrorCode::kContextMismatch);
+    EXPECT_ERROR_CODE(tx.InsertRecordVersion(again), ErrorCode::kConflict);
     // Malformed versions.
     RecordMeta bad = MakeRecord("p-1", "r-1", 4, b1);
     bad.tombstone = true;
@@ -505,7 +505,7 @@ TEST_P(StoreTest, RecordVersionsFollowTheVersionRule) {
     long_section.section = std::string(65, 's');
     EXPECT_ERROR_CODE(tx.InsertRecordVersion(long_section), ErrorCode::kInvalidArgument);
     EXPECT_ERROR_CODE(tx.InsertRecordVersion(MakeRecord("p-1", "r-9", 1, "b-no-such-blob")),
-                      ErrorCode::kContextMismatch);
+                      ErrorCode::kConflict);
   });
 
   ASSERT_SOME_AND_ASSIGN(auto v1, store_->GetRecord("p-1", "r-1", 1));
@@ -538,9 +538,8 @@ TEST_P(StoreTest, KeyPackages) {
   KeyPackage k3{"k-3", "u-other", "u-s", 2, 200, blob};
   InTx([&](WriteTx& tx) {
     for (const KeyPackage* k : {&k1, &k2, &k3}) ASSERT_OK(tx.InsertKeyPackage(*k));
-    EXPECT_ERROR_CODE(tx.InsertKeyPackage(k1), ErrorCode::kContextMismatch);
-    EXPECT_ERROR_CODE(tx.InsertKeyPackage({"k-4", "u-r", "u-s", 2, 1, "b-missing"}),
-                      ErrorCode::kContextMismatch);
+    EXPECT_ERROR_CODE(tx.InsertKeyPackage(k1), ErrorCode::kConflict);
+    EXPECT_ERROR_CODE(tx.InsertKeyPackage({"k-4", "u-r", "u-s", 2, 1, "b-missing"}), ErrorCode::kConflict);
     EXPECT_ERROR_CODE(tx.InsertKeyPackage({"k-5", "u-r", "u-s", 2, 1, ""}), ErrorCode::kInvalidArgument);
   });
   ASSERT_OK_AND_ASSIGN(auto list, store_->ListKeyPackages("u-r"));
@@ -580,7 +579,7 @@ TEST_P(StoreTest, DirectoryEntriesAreOwnedByTheFirstOrganisation) {
     EXPECT_FALSE(again);
     // ...never by another organisation; the refusal leaves the transaction usable.
     EXPECT_ERROR_CODE(tx.PutDirectoryEntry(row("hospital_a", "hospital-b", 4, "u-x", 130), kMax),
-                      ErrorCode::kContextMismatch);
+                      ErrorCode::kConflict);
     ASSERT_OK_AND_ASSIGN(
         const bool sub,
         tx.PutDirectoryEntry(row("hospital_a.cardiology", "hospital-a", 5, "u-a1", 140), kMax));
@@ -589,7 +588,7 @@ TEST_P(StoreTest, DirectoryEntriesAreOwnedByTheFirstOrganisation) {
     EXPECT_TRUE(zeta);
     // Full: a new namespace is refused, a replacement is still accepted.
     EXPECT_ERROR_CODE(tx.PutDirectoryEntry(row("pharmacy", "pharma", 7, "u-p", 160), kMax),
-                      ErrorCode::kContextMismatch);
+                      ErrorCode::kConflict);
     ASSERT_OK_AND_ASSIGN(const bool rotated,
                          tx.PutDirectoryEntry(row("board", "board-org", 8, "u-b2", 170), kMax));
     EXPECT_FALSE(rotated);
@@ -619,7 +618,7 @@ TEST_P(StoreTest, DirectoryEntriesAreOwnedByTheFirstOrganisation) {
   ASSERT_OK_AND_ASSIGN(auto other, OpenAnother());
   ASSERT_OK_AND_ASSIGN(auto tx, other->BeginWrite());
   EXPECT_ERROR_CODE(tx->PutDirectoryEntry(row("Zeta", "hospital-a", 9, "u-a1", 180), kMax),
-                    ErrorCode::kContextMismatch);
+                    ErrorCode::kConflict);
   tx->Rollback();
 }
 
@@ -633,7 +632,7 @@ TEST_P(StoreTest, SavepointRollbackDropsOnlyThatRequest) {
     ASSERT_OK(tx.InsertPatient(MakePatient("p-b")));
     ASSERT_OK(tx.InsertAccount(MakeAccount("u-b", 2)));
     // A failed statement inside the request, as the HTTP layer would see before rolling back.
-    EXPECT_ERROR_CODE(tx.InsertPatient(MakePatient("p-a")), ErrorCode::kContextMismatch);
+    EXPECT_ERROR_CODE(tx.InsertPatient(MakePatient("p-a")), ErrorCode::kConflict);
     ASSERT_OK(tx.RollbackToSavepoint());
 
     ASSERT_OK(tx.Savepoint());
@@ -721,13 +720,13 @@ TEST_P(StoreTest, BlobsRoundTripInChunks) {
   InTx([&](WriteTx& tx) {
     ASSERT_OK_AND_ASSIGN(auto other, tx.CreateBlob());
     EXPECT_NE(other, id);
-    EXPECT_ERROR_CODE(tx.AppendBlobChunk(other, 1, {1}), ErrorCode::kContextMismatch);  // gap
-    ASSERT_OK(tx.AppendBlobChunk(other, 0, {}));                                        // empty chunk
-    EXPECT_ERROR_CODE(tx.AppendBlobChunk(other, 0, {1}), ErrorCode::kContextMismatch);  // duplicate
+    EXPECT_ERROR_CODE(tx.AppendBlobChunk(other, 1, {1}), ErrorCode::kConflict);  // gap
+    ASSERT_OK(tx.AppendBlobChunk(other, 0, {}));                                 // empty chunk
+    EXPECT_ERROR_CODE(tx.AppendBlobChunk(other, 0, {1}), ErrorCode::kConflict);  // duplicate
     EXPECT_ERROR_CODE(tx.AppendBlobChunk(other, 1, std::vector<std::uint8_t>(kMaxChunkSize + 1)),
                       ErrorCode::kInvalidArgument);
     EXPECT_ERROR_CODE(tx.AppendBlobChunk(other, -1, {1}), ErrorCode::kInvalidArgument);
-    EXPECT_ERROR_CODE(tx.AppendBlobChunk("b-unknown", 0, {1}), ErrorCode::kContextMismatch);
+    EXPECT_ERROR_CODE(tx.AppendBlobChunk("b-unknown", 0, {1}), ErrorCode::kConflict);
   });
 }
 
@@ -761,24 +760,24 @@ TEST_P(StoreTest, DeleteOrphanBlobsRemovesOnlyOldUnreferencedBlobs) {
 
 TEST_P(StoreTest, AuditLogAndTreeHeads) {
   InTx([&](WriteTx& tx) {
-    EXPECT_ERROR_CODE(tx.AppendAudit({{0, "", {1}}}), ErrorCode::kContextMismatch);  // not locked
+    EXPECT_ERROR_CODE(tx.AppendAudit({{0, "", {1}}}), ErrorCode::kConflict);  // not locked
     ASSERT_OK_AND_ASSIGN(const std::int64_t head, tx.LockAuditHead());
     EXPECT_EQ(head, 0);
     ASSERT_OK(tx.AppendAudit({{0, "p-1", {0, 1}}, {1, "", {2}}}));
     ASSERT_OK(tx.AppendAudit({{2, "p-2", {3}}, {3, "p-1", {4}}}));
-    EXPECT_ERROR_CODE(tx.AppendAudit({{5, "p-1", {5}}}), ErrorCode::kContextMismatch);  // gap
+    EXPECT_ERROR_CODE(tx.AppendAudit({{5, "p-1", {5}}}), ErrorCode::kConflict);  // gap
     ASSERT_OK(tx.AppendAudit({}));
   });
   InTx([&](WriteTx& tx) {
     ASSERT_OK_AND_ASSIGN(const std::int64_t head, tx.LockAuditHead());
     EXPECT_EQ(head, 4);
-    EXPECT_ERROR_CODE(tx.AppendAudit({{3, "p-1", {5}}}), ErrorCode::kContextMismatch);  // taken
+    EXPECT_ERROR_CODE(tx.AppendAudit({{3, "p-1", {5}}}), ErrorCode::kConflict);  // taken
     ASSERT_OK(tx.AppendAudit({{4, "p-1", {5}}}));
     TreeHeadRow h1{2, 1000, Filled<32>(1), Filled<64>(2)};
     TreeHeadRow h2{5, 2000, Filled<32>(3), Filled<64>(4)};
     ASSERT_OK(tx.InsertTreeHead(h2));
     ASSERT_OK(tx.InsertTreeHead(h1));
-    EXPECT_ERROR_CODE(tx.InsertTreeHead(h1), ErrorCode::kContextMismatch);
+    EXPECT_ERROR_CODE(tx.InsertTreeHead(h1), ErrorCode::kConflict);
   });
   ASSERT_OK_AND_ASSIGN(const std::int64_t size, store_->AuditSize());
   EXPECT_EQ(size, 5);
@@ -909,7 +908,7 @@ TEST_P(StoreTest, TextWithNulOrInvalidUtf8IsRefused) {
     EXPECT_ERROR_CODE(tx.InsertAccount(bad_json), ErrorCode::kInvalidArgument);
     EXPECT_ERROR_CODE(tx.InsertPatient(MakePatient("p\xED\xA0\x80")),
                       ErrorCode::kInvalidArgument);  // surrogate
-    EXPECT_ERROR_CODE(tx.AppendAudit({}), ErrorCode::kContextMismatch);
+    EXPECT_ERROR_CODE(tx.AppendAudit({}), ErrorCode::kConflict);
     ASSERT_OK(tx.InsertPatient(MakePatient("p-fine")));  // the transaction is still good
   });
   // A lookup must not match "u-1" by stopping at the NUL.
@@ -1036,7 +1035,7 @@ TEST_P(StoreTest, ConcurrentServersRaceForTheSameVersion) {
           } else {
             ++other;
           }
-        } else if (inserted.error().code() == ErrorCode::kContextMismatch) {
+        } else if (inserted.error().code() == ErrorCode::kConflict) {
           ++conflicts;
         } else {
           ++other;
