@@ -140,7 +140,8 @@ int View(const cli::Settings& s, const cli::Output& out, const std::string& pid,
   o.outsourced = outsourced;
   o.sections.insert(sections.begin(), sections.end());
   // The patient reads the originals; the researchers' de-identified copies only on request.
-  if (patient_view) o.skip.insert(std::string(chart::kResearchSection));
+  if (patient_view && o.sections.count(std::string(chart::kResearchSection)) == 0)
+    o.skip.insert(std::string(chart::kResearchSection));
   chart::ReadStats st;
   const auto t0 = Clock::now();
   auto entries = chart::ReadChart(*in->server, in->identity.wallet.keys, pid, o, &st);

@@ -1,4 +1,5 @@
 // cipherchart: one binary, subcommands like git (each has --help); docs/user-guide.md.
+#include <algorithm>
 #include <cstdio>
 
 #include "apps/cipherchart/common.h"
@@ -29,9 +30,8 @@ int Main(int argc, char** argv) {
     std::string human;
     for (const auto& k : report.checks) {
       checks.push_back({{"name", k.name}, {"ok", k.ok}});
-      char line[128];
-      std::snprintf(line, sizeof line, "%-40s %s\n", k.name.c_str(), k.ok ? "ok" : "FAILED");
-      human += line;
+      human += k.name + std::string(k.name.size() < 40 ? 41 - k.name.size() : 1, ' ') +
+               (k.ok ? "ok\n" : "FAILED\n");
     }
     human += report.ok ? "all self-checks passed\n" : "SELF-CHECK FAILED\n";
     cli::Output("selftest", json).Emit(human, {{"ok", report.ok}, {"checks", checks}});
@@ -48,6 +48,8 @@ int Main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);  // prints the message and the usage line
+    if (std::find(argv, argv + argc, std::string_view("--json")) != argv + argc)
+      std::printf("%s\n", nlohmann::json{{"error", e.what()}, {"exit_code", cli::kUsage}}.dump().c_str());
     return cli::kUsage;
   }
   return c.exit_code;

@@ -66,6 +66,8 @@ int Enrol(const cli::Settings& s, const cli::Output& out) {
     return out.Die(cli::kRefused, enrolled.error().message());
   if (!enrolled) return out.Die(enrolled.error());
   if (auto r = cli::SaveIdentity(s, *id, *pass); !r) return out.Die(r.error());
+  if (auto del = chart::DeleteSealedAuthority(**server, a.pid); !del)
+    out.Warn("the sealed personal authority could not be deleted from the server: " + del.error().message());
   for (const auto& w : enrolled->warnings) out.Warn(w);
   out.Emit("enrolled as the owner of " + a.pid + " (account " + id->account.user_id + ")\nsecond factor: " +
                s.device_key + " (keep it on this device; the passphrase alone does not open the keystore)\n",
@@ -115,10 +117,7 @@ int Log(const cli::Settings& s, const cli::Output& out) {
   std::string human;
   for (const auto& e : log->entries) {
     entries.push_back({{"index", e.index}, {"entry", e.entry}, {"verified", true}});
-    if (!e.entry.is_object()) continue;
-    human += chart::UtcText(e.entry.value("time_ms", 0LL) / 1000, "%Y-%m-%d %H:%M:%S") + "  " +
-             e.entry.value("actor", "") + "  " + e.entry.value("action", "") + "  " +
-             e.entry.value("target", "") + "  " + e.entry.value("outcome", "") + "\n";
+    if (e.entry.is_object()) human += chart::AuditLine(e.entry) + "\n";
   }
   human += std::to_string(log->entries.size()) + " entries, each proven included in the signed log of " +
            std::to_string(log->tree_size) + " entries; the log " + log->consistency + "\n";

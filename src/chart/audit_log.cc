@@ -33,12 +33,29 @@ Result<void> SavePinnedLog(const Home& home, const PinnedLog& pin) {
   return WriteFilePrivate(home.AuditStatePath(), AsBytes(text));
 }
 
+std::string AuditLine(const nlohmann::json& e) {
+  if (!e.is_object()) return {};
+  auto text = [&](const char* k) {
+    const auto it = e.find(k);
+    return it != e.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  const auto t = e.find("time_ms");
+  const std::int64_t ms = t != e.end() && t->is_number_integer() ? t->get<std::int64_t>() : 0;
+  return UtcText(ms / 1000, "%Y-%m-%d %H:%M:%S") + "  " + text("actor") + "  " + text("action") + "  " +
+         text("target") + "  " + text("outcome");
+}
+
 Result<VerifiedLog> VerifyPatientLog(ServerPort& server, const std::string& pid,
                                      const std::optional<PinnedLog>& pinned) {
+  // A key or head that does not parse is what a forged log looks like, not an outage (exit 4).
+  auto tampered = [](const Error& e) {
+    if (e.code() != ErrorCode::kInvalidEncoding) return e;
+    return Error(ErrorCode::kIntegrity, "the signed tree head is malformed: " + e.message());
+  };
   auto key = server.AuditKey();
-  if (!key) return std::unexpected(key.error());
+  if (!key) return std::unexpected(tampered(key.error()));
   auto head = server.Head();
-  if (!head) return std::unexpected(head.error());
+  if (!head) return std::unexpected(tampered(head.error()));
   auto rows = server.PatientAudit(pid);
   if (!rows) return std::unexpected(rows.error());
   server::SignedTreeHead sth;

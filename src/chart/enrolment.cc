@@ -163,13 +163,11 @@ Result<Enrolled> Enrol(ServerPort& server, Identity& identity, const std::string
   if (auto k = abe::maabe::AddKeys(identity.wallet.keys, *owner); !k) return std::unexpected(k.error());
   identity.wallet.personal_authority = ma->msk;
   identity.account.patient_id = pid;
-  // The sealed copy has served its purpose: delete it, so that whoever sees the code later (it
-  // was on paper, in a shell history) finds nothing to open. Its author may have kept the keys:
-  // docs/threat-model.md.
-  if (auto del = server.Delete(pid, std::string(kOwnerAuthorityRecord)); !del)
-    out.warnings.push_back("the sealed personal authority could not be deleted from the server: " +
-                           del.error().message());
   return out;
+}
+
+Result<void> DeleteSealedAuthority(ServerPort& server, const std::string& patient_id) {
+  return server.Delete(patient_id, std::string(kOwnerAuthorityRecord));
 }
 
 }  // namespace cipherchart::chart

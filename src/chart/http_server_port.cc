@@ -54,6 +54,19 @@ Error ServerError(std::string_view what, const Reply& r) {
   return Error(code, std::move(m));
 }
 
+// Every id that goes into a path must be one clean segment: a '/', '?', '#', '%', "." or ".."
+// (from a command line or a server reply) would otherwise send the request to another route.
+Result<void> CleanSegments(std::string_view what, std::initializer_list<std::string_view> args) {
+  for (std::string_view a : args) {
+    bool clean = !a.empty() && a != "." && a != ".." && a.size() <= 256;
+    for (const unsigned char c : a)
+      clean = clean && c > 0x20 && c < 0x7f && c != '/' && c != '?' && c != '#' && c != '%' && c != '\\';
+    if (!clean)
+      return Fail(ErrorCode::kInvalidArgument, std::string(what) + ": not an id: '" + std::string(a) + "'");
+  }
+  return {};
+}
+
 Error Malformed(std::string_view what, std::string_view detail) {
   return Error(ErrorCode::kInvalidEncoding,
                std::string(what) + ": malformed reply (" + std::string(detail) + ")");
@@ -162,6 +175,7 @@ class HttpServerPort final : public ServerPort {
   }
 
   Result<AccountInfo> Account(const std::string& user_id) override {
+    if (auto ok = CleanSegments("account", {user_id}); !ok) return std::unexpected(ok.error());
     const std::string what = "account " + user_id;
     auto r = Call(what, "GET", Path(route::kAccount, {user_id}));
     if (!r) return std::unexpected(r.error());
@@ -205,6 +219,7 @@ class HttpServerPort final : public ServerPort {
   }
 
   Result<void> Decide(const std::string& user_id, bool approve, const std::string& reason) override {
+    if (auto ok = CleanSegments("decision", {user_id}); !ok) return std::unexpected(ok.error());
     json body = json::object();
     if (!reason.empty()) body["reason"] = reason;
     auto r = Call(approve ? "approve" : "reject", "POST",
@@ -220,6 +235,7 @@ class HttpServerPort final : public ServerPort {
   }
 
   Result<void> PublishDirectoryEntry(const std::string& ns, std::span<const std::uint8_t> entry) override {
+    if (auto ok = CleanSegments("publishing", {ns}); !ok) return std::unexpected(ok.error());
     auto r = Bytes("publishing " + ns, "PUT", Path(route::kDirectoryEntry, {ns}), entry, {});
     if (!r) return std::unexpected(r.error());
     return {};
@@ -227,6 +243,7 @@ class HttpServerPort final : public ServerPort {
 
   Result<std::string> PostPackage(const std::string& recipient_id,
                                   std::span<const std::uint8_t> bytes) override {
+    if (auto ok = CleanSegments("key package", {recipient_id}); !ok) return std::unexpected(ok.error());
     auto r = Bytes("posting a key package to " + recipient_id, "POST", Path(route::kUserKeys, {recipient_id}),
                    bytes, {});
     if (!r) return std::unexpected(r.error());
@@ -245,6 +262,7 @@ class HttpServerPort final : public ServerPort {
   }
 
   Result<std::vector<std::uint8_t>> Package(const std::string& package_id) override {
+    if (auto ok = CleanSegments("key package", {package_id}); !ok) return std::unexpected(ok.error());
     auto r = Call("key package " + package_id, "GET", Path(route::kKey, {package_id}));
     if (!r) return std::unexpected(r.error());
     return std::vector<std::uint8_t>(r->raw.begin(), r->raw.end());
@@ -258,12 +276,14 @@ class HttpServerPort final : public ServerPort {
   }
 
   Result<void> Enrol(const std::string& patient_id, const std::string& proof) override {
+    if (auto ok = CleanSegments("enrolment", {patient_id}); !ok) return std::unexpected(ok.error());
     auto r = Call("enrolment", "POST", Path(route::kPatientEnrol, {patient_id}), {{field::kCode, proof}});
     if (!r) return std::unexpected(r.error());
     return {};
   }
 
   Result<std::vector<RecordInfo>> Records(const std::string& patient_id) override {
+    if (auto ok = CleanSegments("patient", {patient_id}); !ok) return std::unexpected(ok.error());
     const std::string what = "patient " + patient_id;
     auto r = Call(what, "GET", Path(route::kRecords, {patient_id}));
     if (!r) return std::unexpected(r.error());
@@ -288,6 +308,7 @@ class HttpServerPort final : public ServerPort {
 
   Result<std::vector<std::uint8_t>> Fetch(const std::string& pid, const std::string& rid,
                                           std::uint64_t version) override {
+    if (auto ok = CleanSegments("record", {pid, rid}); !ok) return std::unexpected(ok.error());
     const std::string target = version == 0
                                    ? Path(route::kRecord, {pid, rid})
                                    : Path(route::kRecordVersion, {pid, rid, std::to_string(version)});
@@ -298,6 +319,7 @@ class HttpServerPort final : public ServerPort {
 
   Result<void> Put(const std::string& pid, const std::string& rid, std::uint64_t version,
                    const RecordMeta& meta, std::span<const std::uint8_t> bytes) override {
+    if (auto ok = CleanSegments("record", {pid, rid}); !ok) return std::unexpected(ok.error());
     auto r = Bytes("storing " + rid, "PUT", Path(route::kRecordVersion, {pid, rid, std::to_string(version)}),
                    bytes, MetaHeaders(meta));
     if (!r) return std::unexpected(r.error());
@@ -306,6 +328,7 @@ class HttpServerPort final : public ServerPort {
 
   Result<void> Upload(const std::string& pid, const std::string& rid, std::uint64_t version,
                       const RecordMeta& meta, std::istream& in, std::uint64_t size) override {
+    if (auto ok = CleanSegments("record", {pid, rid}); !ok) return std::unexpected(ok.error());
     client::Headers h = Auth();
     for (auto& kv : MetaHeaders(meta)) h.push_back(std::move(kv));
     auto r =
@@ -317,6 +340,7 @@ class HttpServerPort final : public ServerPort {
 
   Result<void> Download(const std::string& pid, const std::string& rid, std::uint64_t version,
                         std::ostream& out) override {
+    if (auto ok = CleanSegments("record", {pid, rid}); !ok) return std::unexpected(ok.error());
     const std::string target = version == 0
                                    ? Path(route::kRecord, {pid, rid})
                                    : Path(route::kRecordVersion, {pid, rid, std::to_string(version)});
@@ -327,6 +351,7 @@ class HttpServerPort final : public ServerPort {
   }
 
   Result<void> Delete(const std::string& pid, const std::string& rid) override {
+    if (auto ok = CleanSegments("record", {pid, rid}); !ok) return std::unexpected(ok.error());
     auto r = Call("deleting " + rid, "DELETE", Path(route::kRecord, {pid, rid}));
     if (!r) return std::unexpected(r.error());
     return {};
@@ -355,6 +380,7 @@ class HttpServerPort final : public ServerPort {
   }
 
   Result<std::vector<AuditRow>> PatientAudit(const std::string& pid) override {
+    if (auto ok = CleanSegments("audit log", {pid}); !ok) return std::unexpected(ok.error());
     auto r = Call("audit log", "GET", Path(route::kPatientAudit, {pid}));
     if (!r) return std::unexpected(r.error());
     if (!r->body.contains(field::kEntries) || !r->body[field::kEntries].is_array())

@@ -198,7 +198,7 @@ Result<std::vector<ChartEntry>> ReadChart(ServerPort& server, const abe::maabe::
     if (l.tombstone) continue;
     if (protocol::KindOf(id) == protocol::RecordKind::kSectionKey) {
       if (options.skip.count(l.section) == 0) section_key_records.push_back(l);
-    } else if (protocol::KindOf(id) == protocol::RecordKind::kEntry &&
+    } else if (id.starts_with(protocol::kEntryPrefix) &&  // outside the grammar too: shown, never skipped
                (options.sections.empty() || options.sections.count(l.section) != 0) &&
                options.skip.count(l.section) == 0)
       entries_listed.push_back(l);

@@ -39,6 +39,10 @@ struct VerifiedLog {
   PinnedLog pin;            // to pin for the next check
 };
 
+// An audit entry as one line: "YYYY-MM-DD HH:MM:SS  actor  action  target  outcome" ("" for an
+// entry that is not a JSON object).
+std::string AuditLine(const nlohmann::json& entry);
+
 Result<VerifiedLog> VerifyPatientLog(ServerPort& server, const std::string& patient_id,
                                      const std::optional<PinnedLog>& pinned);
 

@@ -58,12 +58,16 @@ Result<abe::maabe::AuthorityKeyPair> OpenOwnerAuthority(std::span<const std::uin
 // fresh wallet): proves the code to the server (a wrong or used code is kPermissionDenied or
 // kConflict), opens the sealed authority, checks it against the published owner-directory
 // (kIntegrity if they differ), issues the patient's own "<ns>.owner" key into the wallet, keeps
-// the authority's master key there, and deletes the sealed copy from the server (a failure to
-// delete is returned as a warning, not an error).
+// the authority's master key there. The caller saves the wallet, then calls
+// DeleteSealedAuthority: deleting first would lose the authority if the save failed.
 struct Enrolled {
   std::vector<std::string> warnings;
 };
 Result<Enrolled> Enrol(ServerPort& server, Identity& identity, const std::string& patient_id,
                        const SecretBytes& code, const std::vector<abe::TrustedRoot>& roots);
+// Deletes the owner-authority record once the enrolled patient's wallet is saved, so that
+// whoever sees the code later (on paper, in a shell history) finds nothing to open. Its author
+// may have kept the keys: docs/threat-model.md.
+Result<void> DeleteSealedAuthority(ServerPort& server, const std::string& patient_id);
 
 }  // namespace cipherchart::chart

@@ -748,6 +748,20 @@ TEST_P(ServerPortConformance, ADeletedRecordStaysDeletedInEveryVersion) {
   EXPECT_EQ(t.policy, "");
 }
 
+// An id from a command line or a server reply that is not one clean path segment ("..", a
+// '/', '?' or '%') never reaches another route: refused before anything is sent.
+TEST_P(ServerPortConformance, IdsThatAreNotOneCleanSegmentAreRefused) {
+  World w = MakeWorld();
+  for (const std::string bad : {"..", "r1/../../../accounts/me", "r1?x=1", "r%2F1", ""}) {
+    SCOPED_TRACE(bad);
+    EXPECT_ERROR_CODE(w.doctor_b->Fetch(w.pid, bad, 0), ErrorCode::kInvalidArgument);
+    EXPECT_ERROR_CODE(w.doctor_b->Put(w.pid, bad, 1, kMeta, BytesOf("x")), ErrorCode::kInvalidArgument);
+  }
+  EXPECT_ERROR_CODE(w.doctor_b->Records("../keys"), ErrorCode::kInvalidArgument);
+  EXPECT_ERROR_CODE(w.doctor_b->Account("me/../x"), ErrorCode::kInvalidArgument);
+  EXPECT_ERROR_CODE(w.doctor_b->Package("k/../../server"), ErrorCode::kInvalidArgument);
+}
+
 TEST_P(ServerPortConformance, OwnerAndApprovedPractitionersReadAndWriteAPatient) {
   World w = MakeWorld();
   const std::string& pid = w.pid;
