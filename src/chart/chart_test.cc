@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "cipherchart/abe/record.h"
 #include "cipherchart/chart/audit_log.h"
 #include "cipherchart/chart/authority_admin.h"
 #include "cipherchart/chart/directory.h"
@@ -338,6 +339,23 @@ TEST_F(ChartTest, SharingSendsAMemberOnlyTheSharedSections) {
   ASSERT_EQ(views.views.size(), 1u);
   EXPECT_EQ(views.views[0]["resources"].size(), 1u);
   EXPECT_EQ(views.views[0]["resources"][0]["resourceType"], "MedicationRequest");
+  // A view that opens but has another shape (a dishonest patient-role sender) is counted as
+  // tampered and not handed to the front end.
+  std::vector<std::string> warnings;
+  auto dir = Must(LoadDirectory(*patient.port, {}, patient_.patient_id, warnings), "directory");
+  auto policy =
+      Must(abe::ParsePolicy(PatientNamespace(patient_.patient_id) + ".member:" + member.id.account.user_id),
+           "policy");
+  const std::string odd = json{{"patient_id", patient_.patient_id}, {"resources", 7}}.dump();
+  const auto now = NowSeconds() + 1;
+  auto sealed = Must(
+      abe::SealRecordSection(dir, now, *policy, "personal-view", now, AsBytes(odd), patient.id.wallet.id()),
+      "seal");
+  ASSERT_OK(patient.port->PostPackage(member.id.account.user_id, sealed));
+  ASSERT_OK_AND_ASSIGN(views, ReadPersonalViews(*member.port, member.id));
+  EXPECT_EQ(views.tampered, 1u);
+  ASSERT_EQ(views.views.size(), 1u);
+  EXPECT_EQ(views.views[0]["resources"].size(), 1u);
   // A member is no practitioner: the server does not even list the chart for them.
   EXPECT_ERROR_CODE(ReadChart(*member.port, member.id.wallet.keys, patient_.patient_id, {}),
                     ErrorCode::kPermissionDenied);

@@ -299,7 +299,8 @@ class HttpServerPort final : public ServerPort {
       i.author_id = Str(j, field::kAuthorId);
       i.created_at_ms = Num<std::int64_t>(j, field::kCreatedAt);
       i.size = Num<std::uint64_t>(j, "size");
-      i.tombstone = j.is_object() && j.value(field::kTombstone, false);
+      const auto t = j.find(field::kTombstone);  // a non-boolean is not a tombstone, never a throw
+      i.tombstone = t != j.end() && t->is_boolean() && t->get<bool>();
       if (i.record_id.empty() || i.version == 0) return std::unexpected(Malformed(what, "a record row"));
       out.push_back(std::move(i));
     }

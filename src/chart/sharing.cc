@@ -1,5 +1,7 @@
 #include "cipherchart/chart/sharing.h"
 
+#include <algorithm>
+
 #include "cipherchart/abe/maabe.h"
 #include "cipherchart/abe/record.h"
 #include "cipherchart/chart/directory.h"
@@ -129,7 +131,18 @@ Result<PersonalViews> ReadPersonalViews(ServerPort& server, const Identity& memb
       continue;
     }
     auto view = nlohmann::json::parse(opened->payload.begin(), opened->payload.end(), nullptr, false);
-    if (!view.is_object() || !view.contains("patient_id") || !view["patient_id"].is_string()) continue;
+    // The sender is a patient account, not necessarily honest: a view of another shape is
+    // refused here, so that no front end indexes a missing member.
+    const bool well_formed = view.is_object() && view.contains("patient_id") &&
+                             view["patient_id"].is_string() && view.contains("sections") &&
+                             view["sections"].is_array() && view.contains("resources") &&
+                             view["resources"].is_array() &&
+                             std::all_of(view["sections"].begin(), view["sections"].end(),
+                                         [](const nlohmann::json& s) { return s.is_string(); });
+    if (!well_formed) {
+      ++out.tampered;
+      continue;
+    }
     const std::string pid = view["patient_id"].get<std::string>();
     // A view must be under the policy of the record it claims to be.
     if (pid.empty() ||

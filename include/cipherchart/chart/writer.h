@@ -62,7 +62,6 @@ class ChartWriter {
                                      const std::vector<fhir::Section>& sections = {});
 
   std::size_t section_keys_made() const { return made_; }
-  const fhir::PolicyFile& policies() const { return policies_; }
 
  private:
   struct SectionKey {
